@@ -1,0 +1,3 @@
+from augcli.cli import app
+
+app(prog_name="augcli")

@@ -1,0 +1,145 @@
+"""Walk a class-folder dataset: `root/<class>/...` or `root/<split>/<class>/...`.
+
+The order is deterministic (sorted paths), hidden entries are ignored, directory symlinks are never
+followed and file symlinks are only taken when they stay inside the root (os.walk with followlinks
+can loop or escape the tree). Images in nested folders of a class belong to that class.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from augcli.errors import DatasetError
+
+SPLIT_NAMES = ("train", "val", "valid", "validation", "test")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One source image. `relpath` is posix and relative to the root: the source's stable id."""
+
+    relpath: str
+    label: str
+    split: str | None  # None for a flat root/<class>/ dataset
+
+    @property
+    def suffix(self) -> str:
+        return os.path.splitext(self.relpath)[1]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    relpath: str
+    reason: str
+    message: str
+
+
+@dataclass
+class Dataset:
+    root: Path
+    layout: str  # "flat" or "split"
+    samples: list[Sample] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)
+    ignored: int = 0  # non-image files, not errors
+
+    def classes(self, split: str | None = None) -> list[str]:
+        return sorted({s.label for s in self.samples if s.split == split})
+
+    def splits(self) -> list[str | None]:
+        return sorted({s.split for s in self.samples}, key=lambda v: v or "")
+
+
+def is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def scan(root: str | Path) -> Dataset:
+    root = Path(root)
+    if not root.exists():
+        raise DatasetError(f"dataset folder not found: {root}")
+    if not root.is_dir():
+        raise DatasetError(f"dataset path is not a folder: {root}")
+    top = _visible_dirs(root)
+    splits = [d for d in top if d.lower() in SPLIT_NAMES]
+    if splits and len(splits) != len(top):
+        others = sorted(set(top) - set(splits))
+        raise DatasetError(
+            f"{root}: mixes split folders ({', '.join(splits)}) with class folders ({', '.join(others)}); "
+            "use either root/<class>/ or root/<split>/<class>/"
+        )
+    dataset = Dataset(root=root, layout="split" if splits else "flat")
+    real_root = root.resolve()
+    if splits:
+        for split in splits:
+            _report_loose_files(root, split, dataset)
+            for label in _visible_dirs(root / split):
+                _scan_class(root, f"{split}/{label}", label, split, dataset, real_root)
+    else:
+        for label in top:
+            _scan_class(root, label, label, None, dataset, real_root)
+    _report_loose_files(root, "", dataset)
+    if not dataset.samples and not dataset.skipped:
+        raise DatasetError(f"{root}: no images found in class folders (expected root/<class>/*.jpg)")
+    return dataset
+
+
+def _visible_dirs(folder: Path) -> list[str]:
+    names = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not is_hidden(entry.name) and entry.is_dir(follow_symlinks=False):
+                names.append(entry.name)
+    return sorted(names)
+
+
+def _report_loose_files(root: Path, sub: str, dataset: Dataset) -> None:
+    folder = root / sub if sub else root
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if not is_hidden(entry.name) and not entry.is_dir(follow_symlinks=False) and _is_image_name(entry.name):
+                rel = f"{sub}/{entry.name}" if sub else entry.name
+                dataset.skipped.append(Skipped(rel, "outside_class", "image not inside a class folder; ignored"))
+
+
+def _scan_class(root: Path, rel_dir: str, label: str, split: str | None, dataset: Dataset, real_root: Path) -> None:
+    found = 0
+    for dirpath, dirnames, filenames in os.walk(root / rel_dir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not is_hidden(d))
+        rel_base = Path(dirpath).relative_to(root).as_posix()
+        for name in sorted(filenames):
+            if is_hidden(name):
+                continue
+            if not _is_image_name(name):
+                dataset.ignored += 1
+                continue
+            rel = f"{rel_base}/{name}"
+            problem = _entry_problem(root / rel, real_root)
+            if problem:
+                dataset.skipped.append(Skipped(rel, *problem))
+                continue
+            dataset.samples.append(Sample(rel, label, split))
+            found += 1
+    if not found:
+        dataset.empty_classes.append(rel_dir)
+
+
+def _entry_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        target = path.resolve()
+        if not target.is_relative_to(real_root):
+            return "symlink_outside", f"symlink to {target} leaves the dataset root; not followed"
+        if not target.is_file():
+            return "not_a_file", "symlink to something that is not a regular file"
+    elif not stat.S_ISREG(info.st_mode):
+        return "not_a_file", "not a regular file (device, pipe or socket)"
+    return None
+
+
+def _is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS

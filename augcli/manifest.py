@@ -1,0 +1,103 @@
+"""The manifest: JSONL, one self-contained object per line.
+
+Line 1 is a header (schema version, library versions, the recipe and its hash), then one row per
+output file or skipped source, in dataset order, then a footer with counts, whose presence shows the
+file is complete. The file is written under a temporary name and renamed when done, so a manifest on
+disk is always whole. No timestamps: the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from augcli import __version__
+from augcli.errors import ManifestError
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.jsonl"
+
+
+def library_versions() -> dict[str, str]:
+    import cv2
+    import numpy
+    import PIL
+
+    return {
+        "augcli": __version__,
+        "opencv": cv2.__version__,
+        "numpy": numpy.__version__,
+        "pillow": PIL.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def header(recipe: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "header",
+        "schema": SCHEMA_VERSION,
+        "versions": library_versions(),
+        "recipe_sha256": recipe.sha256(),
+        "recipe": json.loads(recipe.canonical_json()),
+        **(extra or {}),
+    }
+
+
+def dumps(record: dict[str, Any]) -> str:
+    # ensure_ascii keeps names that are not valid UTF-8 (surrogate escapes) writable and round-trippable.
+    return json.dumps(record, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+
+
+class ManifestWriter:
+    """Writes `<dir>/manifest.jsonl` via a temporary file; `commit()` renames it into place."""
+
+    def __init__(self, directory: Path, name: str = MANIFEST_NAME) -> None:
+        self.path = directory / name
+        self.temp = directory / f".{name}.tmp"
+        self._handle: IO[str] | None = open(self.temp, "w", encoding="ascii", newline="\n")  # noqa: SIM115
+
+    def write(self, record: dict[str, Any]) -> None:
+        assert self._handle is not None
+        self._handle.write(dumps(record) + "\n")
+
+    def commit(self) -> Path:
+        assert self._handle is not None
+        self._handle.close()
+        self._handle = None
+        os.replace(self.temp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self.temp.unlink(missing_ok=True)
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream records, checking each line parses and the header's schema is known."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115  (closed by the with below)
+    except FileNotFoundError:
+        raise ManifestError(f"manifest not found: {path}") from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ManifestError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict) or "type" not in record:
+                raise ManifestError(f"{path}:{number}: not a manifest record")
+            if number == 1:
+                if record["type"] != "header":
+                    raise ManifestError(f"{path}:1: the first line must be the header")
+                if record.get("schema") != SCHEMA_VERSION:
+                    raise ManifestError(
+                        f"{path}:1: manifest schema {record.get('schema')!r} is not supported "
+                        f"(this augcli reads schema {SCHEMA_VERSION})"
+                    )
+            yield record

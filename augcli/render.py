@@ -1,0 +1,92 @@
+"""Text the CLI shows: the expand summary and the transform listing. Returns strings; never prints."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from augcli.errors import AugcliError
+
+
+def expand_summary(result: Any) -> str:
+    rows = [("split", "class", "sources", "originals", "augmented", "skipped")]
+    for (split, label), c in sorted(result.counts.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+        rows.append((split or "-", label, str(c.sources), str(c.originals), str(c.augmented), str(c.skipped)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    rate = result.outputs / result.seconds if result.seconds else 0.0
+    lines.append("")
+    lines.append(
+        f"{result.sources} sources read, {result.outputs} images written in {result.seconds:.1f} s "
+        f"({rate:.0f} images/s) -> {result.output}"
+    )
+    lines.append(f"manifest: {result.manifest}")
+    if result.empty_classes:
+        lines.append(f"empty class folders: {', '.join(result.empty_classes)}")
+    if result.ignored:
+        lines.append(f"{result.ignored} non-image files ignored")
+    if result.skipped:
+        reasons = Counter(row["reason"] for row in result.skipped)
+        lines.append(
+            f"{len(result.skipped)} files skipped: " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items()))
+        )
+        for row in result.skipped[:20]:
+            lines.append(f"  {row['source']}: {row['reason']}: {row['message']}")
+        if len(result.skipped) > 20:
+            lines.append(f"  ... {len(result.skipped) - 20} more (see the manifest's skipped rows)")
+    return "\n".join(lines)
+
+
+def transform_table() -> str:
+    from augcli.recipe import BLOCKS
+    from augcli.transforms import REGISTRY
+
+    lines = []
+    by_family: dict[str, list[str]] = {}
+    for name, spec in REGISTRY.items():
+        by_family.setdefault(spec.family, []).append(name)
+    for family in sorted(by_family):
+        lines.append(f"{family}:")
+        for name in sorted(by_family[family]):
+            spec = REGISTRY[name]
+            lines.append(f"  {name:<24} {spec.summary()}")
+            lines.append(f"  {'':<24} {_parameters_line(spec)}")
+    lines.append("composition:")
+    for name, block in BLOCKS.items():
+        lines.append(f"  {name:<24} {(block.__doc__ or '').strip()}")
+    lines.append(f"\n{len(REGISTRY)} transforms. `augcli transforms NAME` shows one with a YAML example.")
+    return "\n".join(lines)
+
+
+def transform_detail(name: str) -> str:
+    from augcli.recipe import suggest
+    from augcli.transforms import REGISTRY
+
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise AugcliError(f"unknown transform {name!r}{suggest(name, sorted(REGISTRY))}")
+    lines = [f"{name} ({spec.family}): {spec.summary()}", "", "parameters:"]
+    for field_name, info in spec.model_fields.items():
+        if field_name == "name":
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        bounds = f" within {extra['bounds']}" if "bounds" in extra else ""
+        lines.append(f"  {field_name} = {json.dumps(_default(info))}{bounds}  {info.description or ''}".rstrip())
+    lines += ["", "example:", f"  - {json.dumps(spec.example or {'name': name})}"]
+    return "\n".join(lines)
+
+
+def _parameters_line(spec: Any) -> str:
+    parts = [f"{n}={json.dumps(_default(i))}" for n, i in spec.model_fields.items() if n != "name"]
+    return " ".join(parts)
+
+
+def _default(info: Any) -> Any:
+    value = info.get_default(call_default_factory=True)
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,145 @@
+"""The unit of work: process one chunk of sources into output files and manifest rows.
+
+`process_chunk(settings, items)` is pure apart from writing its own output files: it takes small
+picklable values (paths, seeds, the recipe as JSON), never pixel arrays, so any executor (a local
+process pool, a Dask cluster) can run it and the results depend on nothing but its arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from augcli.errors import ImageReadError
+from augcli.imageio import Decoded, decode, encodable, encode, read_bytes, write_atomic
+from augcli.pipeline import augment
+from augcli.recipe import Recipe
+from augcli.seeding import rng_for, stable_id
+from augcli.transforms.base import ApplyContext
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every chunk of one run shares."""
+
+    recipe_json: str
+    source_root: str
+    output_root: str
+    max_pixels: int
+    partners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "split/label" -> sources
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One source and the outputs to make from it (output paths are decided by the planner)."""
+
+    source: str
+    label: str
+    split: str | None
+    original_out: str | None = None
+    outputs: tuple[tuple[int, str], ...] = ()
+
+
+@lru_cache(maxsize=4)
+def _recipe(recipe_json: str) -> Recipe:
+    return Recipe.model_validate_json(recipe_json)
+
+
+def process_chunk(settings: Settings, items: list[WorkItem]) -> list[list[dict[str, Any]]]:
+    """Rows for each item, in item order."""
+    recipe = _recipe(settings.recipe_json)
+    return [process_item(settings, recipe, item) for item in items]
+
+
+def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> list[dict[str, Any]]:
+    source_path = Path(settings.source_root) / item.source
+    try:
+        data = read_bytes(source_path)
+        decoded = decode(data, item.source, settings.max_pixels)
+    except ImageReadError as exc:
+        return [skipped_row(item, exc.reason, exc.detail or str(exc))]
+    source_sha = hashlib.sha256(data).hexdigest()
+    base = {"source": item.source, "source_sha256": source_sha, "label": item.label, "split": item.split}
+    rows: list[dict[str, Any]] = []
+    try:
+        if item.original_out:
+            write_atomic(Path(settings.output_root) / item.original_out, data)
+            rows.append(_row(item.original_out, "original", base, decoded, decoded.image, source_sha))
+        if item.outputs:
+            rows.extend(_augmented_rows(settings, recipe, item, decoded, base))
+    except OSError:
+        raise  # disk full, permissions: the run must stop, not skip
+    except Exception as exc:  # a transform or encoder failed on this image: report it, keep going
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return [skipped_row(item, "transform_failed", detail)]
+    return rows
+
+
+def _augmented_rows(settings, recipe, item, decoded: Decoded, base) -> list[dict[str, Any]]:
+    steps = recipe.steps_for(item.label)
+    partners = settings.partners.get(f"{item.split}/{item.label}", ())
+    ctx = ApplyContext(load=_partner_loader(settings))
+    rows = []
+    for copy, out_rel in item.outputs:
+        rng = rng_for(recipe.seed, item.source, copy)
+        image, applied = augment(
+            decoded.image, steps, rng, source=item.source, label=item.label, partners=partners, ctx=ctx
+        )
+        suffix = os.path.splitext(out_rel)[1]
+        data = encode(image, suffix, recipe.quality)
+        write_atomic(Path(settings.output_root) / out_rel, data)
+        row = _row(out_rel, "augmented", base, decoded, encodable(image, suffix), hashlib.sha256(data).hexdigest())
+        entropy = [recipe.seed, stable_id(item.source), copy]
+        # Mixing transforms name the other sources they used under params["partners"].
+        contributors = [item.source] + [p for step in applied for p in step["params"].get("partners", [])]
+        row.update(copy=copy, seed=entropy, transforms=applied, sources=contributors)
+        rows.append(row)
+    return rows
+
+
+def _partner_loader(settings: Settings):
+    def load(source: str):
+        path = Path(settings.source_root) / source
+        return decode(read_bytes(path), source, settings.max_pixels).image
+
+    return lru_cache(maxsize=8)(load)
+
+
+def _row(path: str, kind: str, base: dict, decoded: Decoded, image, sha: str) -> dict[str, Any]:
+    return {
+        "type": "output",
+        "path": path,
+        "kind": kind,
+        **base,
+        "copy": None,
+        "seed": None,
+        "transforms": [],
+        "sha256": sha,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "channels": 1 if image.ndim == 2 else int(image.shape[2]),
+        "bit_depth": 16 if image.dtype.itemsize == 2 else 8,
+        "orientation": decoded.orientation,
+        "notes": decoded.notes,
+    }
+
+
+def skipped_row(item: WorkItem, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "skipped",
+        "source": item.source,
+        "label": item.label,
+        "split": item.split,
+        "reason": reason,
+        "message": message,
+    }
+
+
+def row_json(row: dict[str, Any]) -> str:
+    return json.dumps(row, separators=(",", ":"), allow_nan=False)
