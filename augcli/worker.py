@@ -81,32 +81,69 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> list[dic
     return rows
 
 
+@dataclass
+class Rendered:
+    """One augmented copy, encoded: exactly the bytes expand writes (preview and audit use this too)."""
+
+    data: bytes
+    image: Any  # the array as the file holds it (after 8-bit / alpha conversion for the format)
+    applied: list[dict[str, Any]]
+    seed: list[int]
+    sources: list[str]
+
+
+def render_copy(
+    recipe: Recipe,
+    image: Any,
+    *,
+    source: str,
+    label: str,
+    copy: int,
+    suffix: str,
+    partners: tuple[str, ...] = (),
+    ctx: ApplyContext | None = None,
+) -> Rendered:
+    """Augment one copy of a decoded source and encode it for `suffix`."""
+    rng = rng_for(recipe.seed, source, copy)
+    out, applied = augment(image, recipe.steps_for(label), rng, source=source, label=label, partners=partners, ctx=ctx)
+    # Mixing transforms name the other sources they used under params["partners"].
+    contributors = [source] + [p for step in applied for p in step["params"].get("partners", [])]
+    return Rendered(
+        data=encode(out, suffix, recipe.quality),
+        image=encodable(out, suffix),
+        applied=applied,
+        seed=[recipe.seed, stable_id(source), copy],
+        sources=contributors,
+    )
+
+
 def _augmented_rows(settings, recipe, item, decoded: Decoded, base) -> list[dict[str, Any]]:
-    steps = recipe.steps_for(item.label)
     partners = settings.partners.get(f"{item.split}/{item.label}", ())
-    ctx = ApplyContext(load=_partner_loader(settings))
+    ctx = ApplyContext(load=partner_loader(settings.source_root, settings.max_pixels))
     rows = []
     for copy, out_rel in item.outputs:
-        rng = rng_for(recipe.seed, item.source, copy)
-        image, applied = augment(
-            decoded.image, steps, rng, source=item.source, label=item.label, partners=partners, ctx=ctx
+        rendered = render_copy(
+            recipe,
+            decoded.image,
+            source=item.source,
+            label=item.label,
+            copy=copy,
+            suffix=os.path.splitext(out_rel)[1],
+            partners=partners,
+            ctx=ctx,
         )
-        suffix = os.path.splitext(out_rel)[1]
-        data = encode(image, suffix, recipe.quality)
-        write_atomic(Path(settings.output_root) / out_rel, data)
-        row = _row(out_rel, "augmented", base, decoded, encodable(image, suffix), hashlib.sha256(data).hexdigest())
-        entropy = [recipe.seed, stable_id(item.source), copy]
-        # Mixing transforms name the other sources they used under params["partners"].
-        contributors = [item.source] + [p for step in applied for p in step["params"].get("partners", [])]
-        row.update(copy=copy, seed=entropy, transforms=applied, sources=contributors)
+        write_atomic(Path(settings.output_root) / out_rel, rendered.data)
+        row = _row(out_rel, "augmented", base, decoded, rendered.image, hashlib.sha256(rendered.data).hexdigest())
+        row.update(copy=copy, seed=rendered.seed, transforms=rendered.applied, sources=rendered.sources)
         rows.append(row)
     return rows
 
 
-def _partner_loader(settings: Settings):
+def partner_loader(source_root: str, max_pixels: int):
+    """Loads other sources of the dataset for mixing transforms, with the same read policy."""
+
     def load(source: str):
-        path = Path(settings.source_root) / source
-        return decode(read_bytes(path), source, settings.max_pixels).image
+        return decode(read_bytes(Path(source_root) / source), source, max_pixels).image
 
     return lru_cache(maxsize=8)(load)
 
