@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATASET ?= ../shared/datasets/hymenoptera
 
-.PHONY: demo test lint bench sample-data clean
+.PHONY: demo test lint bench sample-data docs clean
 
 $(BIN)/augcli: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ lint: $(BIN)/augcli
 
 sample-data: $(BIN)/augcli
 	$(BIN)/python scripts/make_sample_data.py --force
+
+docs: $(BIN)/augcli
+	$(BIN)/python scripts/readme_transforms.py
+	$(BIN)/augcli preview configs/default.yaml sample_data -o docs/preview.png --per-class 1 --colors 256
+
+# The peers (albumentations, Augmentor) go into this venv only through the [bench] extra, never into
+# augcli's dependencies. albumentations 2.0.8 queries PyPI on import unless NO_ALBUMENTATIONS_UPDATE=1.
+$(VENV)/.bench-installed: $(BIN)/augcli
+	NO_ALBUMENTATIONS_UPDATE=1 $(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	NO_ALBUMENTATIONS_UPDATE=1 $(BIN)/python -m benchmarks.run --dataset $(DATASET) --readme README.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -8,14 +8,18 @@ memory does not grow with the dataset.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from augcli.worker import Settings, WorkItem, process_chunk
+from augcli.worker import Settings, WorkItem, process_chunk, skipped_row
 
 _settings: Settings | None = None
 
@@ -27,6 +31,13 @@ def _init_worker(settings: Settings) -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def _init_pool_worker(settings: Settings) -> None:
+    """Ctrl-C reaches the whole process group: only the driver handles it (it stops the pool cleanly).
+    Never called in the driver itself (--workers 1), where Ctrl-C must keep working."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(settings)
 
 
 def _run_chunk(items: list[WorkItem]) -> list[list[dict[str, Any]]]:
@@ -50,9 +61,84 @@ def run_local(
         for chunk in chunks:
             yield _run_chunk(chunk)
         return
+    yield from _ordered_surviving_crashes(settings, chunks, workers, workers * in_flight_per_worker)
+
+
+CRASHED_MESSAGE = "the worker process died while processing this file (a crash in a native decoder, or out of memory?)"
+
+
+def _ordered_surviving_crashes(
+    settings: Settings, chunks: Iterable[list[WorkItem]], workers: int, limit: int, fn: Callable | None = None
+) -> Iterator[list[list[dict[str, Any]]]]:
+    """Like `_ordered`, but a worker that dies (segfault, OOM kill) does not end the run.
+
+    A dead worker breaks the whole pool and fails every pending chunk. The pool is rebuilt; the chunk at
+    the head of the queue is re-run one item at a time in a fresh pool, so a poison file is isolated and
+    becomes a `crashed_worker` skipped row; the other pending chunks are simply submitted again."""
+    fn = fn or _run_chunk
     context = multiprocessing.get_context("spawn")  # no fork of a parent holding threads (tqdm, OpenCV)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
-        yield from _ordered(pool.submit, _run_chunk, chunks, workers * in_flight_per_worker)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker, initargs=(settings,))
+
+    source = iter(chunks)
+    again: deque[list[WorkItem]] = deque()
+    pending: deque[tuple[list[WorkItem], Future]] = deque()
+    pool = new_pool()
+    try:
+        while True:
+            while len(pending) < limit:
+                chunk = again.popleft() if again else next(source, None)
+                if chunk is None:
+                    break
+                with _sigint_blocked():
+                    pending.append((chunk, pool.submit(fn, chunk)))
+            if not pending:
+                return
+            chunk, future = pending.popleft()
+            try:
+                rows = future.result()
+            except BrokenProcessPool:
+                again = deque(c for c, _ in pending) + again
+                pending.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool, rows = _isolate(new_pool, chunk, fn)
+            yield rows
+    finally:  # on error or Ctrl-C, do not start the chunks still queued
+        for _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Worker processes are started inside `submit`; one started while Ctrl-C arrives would die with a
+    traceback before its initializer runs. A blocked signal stays blocked through fork and exec, so workers
+    started here never receive SIGINT, while the driver gets a Ctrl-C that arrived meanwhile as soon as
+    it is unblocked (nothing is lost)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _isolate(new_pool: Callable[[], ProcessPoolExecutor], chunk: list[WorkItem], fn: Callable):
+    """Run a chunk that broke the pool one item at a time; items that kill their worker become skipped rows."""
+    pool, rows = new_pool(), []
+    for item in chunk:
+        try:
+            with _sigint_blocked():
+                future = pool.submit(fn, [item])
+            rows.extend(future.result())
+        except BrokenProcessPool:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = new_pool()
+            rows.append([skipped_row(item, "crashed_worker", CRASHED_MESSAGE)])
+    return pool, rows
 
 
 def _ordered(submit: Callable[..., Future], fn: Callable, chunks: Iterable, limit: int) -> Iterator[Any]:

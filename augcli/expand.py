@@ -15,12 +15,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augcli.balance import plan_classes, planned_counts
+from augcli.balance import warnings as balance_warnings
 from augcli.dataset import Dataset, Sample, scan
-from augcli.errors import DatasetError, OutputError
+from augcli.errors import AugcliError, DatasetError, ExitCode, OutputError
 from augcli.executor import default_workers, run_local
 from augcli.imageio import DEFAULT_MAX_PIXELS, output_suffix
-from augcli.manifest import MANIFEST_NAME, ManifestWriter, header
+from augcli.manifest import MANIFEST_NAME, ManifestWriter, header, library_versions
 from augcli.recipe import Block, Recipe, load_recipe
+from augcli.resume import (
+    STATE_DIR,
+    Journal,
+    class_members,
+    clear_state,
+    holds_run,
+    previous_run,
+    remove_created,
+    reusable_rows,
+    sweep_temporaries,
+    write_run_state,
+)
 from augcli.worker import Settings, WorkItem
 
 
@@ -40,8 +54,11 @@ class ExpandResult:
     counts: dict[tuple[str | None, str], ClassCounts]
     skipped: list[dict[str, Any]] = field(default_factory=list)
     empty_classes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a class already above target_per_class
     ignored: int = 0
     seconds: float = 0.0
+    resumed: int = 0  # sources whose outputs an earlier run made, verified and kept
+    processed: int = 0  # sources processed by this run
 
     @property
     def outputs(self) -> int:
@@ -61,16 +78,21 @@ def expand(
     output: str | Path,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     force: bool = False,
+    strict: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExpandResult:
+    """Expand a dataset into `output`, continuing an earlier unfinished or finished run of the same recipe
+    there (see resume.py): verified work is kept, the rest is done, and the committed manifest is the one
+    an uninterrupted run would write."""
     started = time.perf_counter()
     recipe = load_recipe(recipe_path)
     dataset = scan(dataset_root)
     output = Path(output)
-    check_output(dataset.root, output, force)
+    check_output(dataset.root, output, force, resume=True)
     items = plan(recipe, dataset)
     settings = Settings(
         recipe_json=recipe.model_dump_json(),
@@ -79,34 +101,125 @@ def expand(
         max_pixels=max_pixels,
         partners=partner_lists(recipe, dataset),
     )
-    _make_folders(output, items)
-    if on_start:
-        on_start(sum(len(i.outputs) + (1 if i.original_out else 0) for i in items))
     result = ExpandResult(output, output / MANIFEST_NAME, dataset.layout, _initial_counts(dataset))
     result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
-    writer = ManifestWriter(output)
+    result.warnings = balance_warnings(recipe, dataset)
+    walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
     try:
-        writer.write(header(recipe, {"layout": dataset.layout}))
-        for skipped in dataset.skipped:
-            _record(writer, result, _walk_skip_row(skipped, dataset), on_progress)
-        chunks = _chunks(items, _chunk_size(len(items), workers or default_workers()))
-        for rows_per_item in run_local(settings, chunks, workers or default_workers()):
-            for rows in rows_per_item:
-                for row in rows:
-                    _record(writer, result, row, on_progress)
+        reused = _prepare(output, recipe, dataset, items, walk_rows, force, bool(settings.partners))
+        journal = Journal(output, reused)
+    except OSError as exc:
+        raise _output_error(exc, output) from None
+    todo = [item for item in items if item.source not in reused]
+    result.resumed, result.processed = len(reused), len(todo)
+    if on_start:
+        on_start(sum(len(i.outputs) + (1 if i.original_out else 0) for i in todo))
+    writer: ManifestWriter | None = None
+    results: Iterator[list[list[dict[str, Any]]]] | None = None
+    try:
+        writer = ManifestWriter(output)
+        writer.write(header(recipe, {"layout": dataset.layout, "counts": planned_counts(items)}))
+        for row in walk_rows:
+            _record(writer, result, row, on_progress)
+            if strict and row["reason"] in STRICT_WALK_REASONS:
+                raise StrictStop(row)
+        chunks = _chunks(todo, _chunk_size(len(todo), workers or default_workers()))
+        if not todo:  # all verified: start no pool or cluster
+            results = iter(())
+        elif scheduler is None:
+            results = run_local(settings, chunks, workers or default_workers())
+        else:  # "local-cluster" or a Dask scheduler address; the Dask extra is optional, so imported here
+            from augcli.executor_dask import run_dask
+
+            results = run_dask(settings, chunks, workers or default_workers(), scheduler)
+        fresh = (rows for rows_per_item in results for rows in rows_per_item)
+        for item in items:  # dataset order, whichever items were reused
+            rows = reused.get(item.source)
+            if rows is None:
+                rows = next(fresh)
+                journal.append(item.source, rows)
+            for row in rows:
+                _record(writer, result, row, None if item.source in reused else on_progress)
+                if strict and row["type"] == "skipped":
+                    raise StrictStop(row)
         writer.write(_footer(result))
         writer.commit()
-    except OSError as exc:  # disk full, permission denied: name the path, leave no manifest behind
-        writer.discard()
-        raise OutputError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+        journal.close()
+        clear_state(output)
+    except OSError as exc:  # disk full, permission denied: name the path; the journal keeps the work done
+        _abandon(writer, journal, results)
+        raise _output_error(exc, output) from None
     except BaseException:
-        writer.discard()
+        _abandon(writer, journal, results)
         raise
     result.seconds = time.perf_counter() - started
     return result
 
 
-def check_output(source_root: Path, output: Path, force: bool) -> None:
+STRICT_WALK_REASONS = {"not_a_file"}  # with --strict, these stop the run like an unreadable image
+
+
+class StrictStop(AugcliError):
+    """--strict: the first unreadable source stops the run (exit 1); the work done is kept for a re-run."""
+
+    exit_code = ExitCode.FAILURES
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        super().__init__(
+            f"{row['source']}: {row['reason']} ({row['message']}); stopped at the first unreadable file "
+            "(--strict). Fix or remove it and run the same command again to continue"
+        )
+
+
+def _prepare(
+    output: Path,
+    recipe: Recipe,
+    dataset: Dataset,
+    items: list[WorkItem],
+    walk_rows: list[dict[str, Any]],
+    force: bool,
+    mixes: bool,
+) -> dict[str, list[dict[str, Any]]]:
+    """Settle what an earlier run left in `output`; record this run's plan. Returns the reusable rows."""
+    versions = library_versions()
+    sources = {s.relpath for s in dataset.samples} | {r["source"] for r in walk_rows}
+    previous = previous_run(output, recipe.sha256(), versions, sources, force)
+    output.mkdir(parents=True, exist_ok=True)
+    changed: set[tuple[str | None, str]] = set()
+    if previous is not None:
+        sweep_temporaries(output)
+        if mixes:  # outputs that mix in other images of their class depend on the class's members
+            now = class_members((s.relpath, s.split, s.label) for s in dataset.samples)
+            changed = {key for key in now if now[key] != previous.members.get(key, set())}
+    reused = reusable_rows(items, previous, output, dataset.root, changed)
+    if previous is not None:  # files the earlier run made that this one does not keep
+        kept = {row["path"] for rows in reused.values() for row in rows}
+        remove_created(output, previous.created_paths() - kept)
+    write_run_state(output, recipe.sha256(), versions, items)
+    _make_folders(output, items)
+    return reused
+
+
+def _abandon(writer: ManifestWriter | None, journal: Journal, results: Iterator[Any] | None) -> None:
+    """Stop cleanly: no half manifest, the journal flushed, the workers stopped."""
+    if writer is not None:
+        writer.discard()
+    journal.close()
+    if results is not None and hasattr(results, "close"):
+        results.close()
+
+
+def _output_error(exc: OSError, output: Path) -> OutputError:
+    return OutputError(
+        f"cannot write {exc.filename or output}: {exc.strerror or exc}. "
+        "The work done so far is kept: fix the cause and run the same command again to continue"
+    )
+
+
+def check_output(source_root: Path, output: Path, force: bool, *, resume: bool = False) -> None:
+    """Refuse unusable output folders. With `resume` (expand), a folder holding an earlier augcli run is
+    accepted: the caller continues or, with --force, rebuilds it (resume.previous_run)."""
     source, target = source_root.resolve(), output.resolve()
     if target == source or target.is_relative_to(source):
         raise OutputError(f"output folder {output} is inside the dataset {source_root}; choose a folder outside it")
@@ -114,14 +227,19 @@ def check_output(source_root: Path, output: Path, force: bool) -> None:
         raise OutputError(f"output folder {output} contains the dataset {source_root}; choose another folder")
     if output.exists() and not output.is_dir():
         raise OutputError(f"output path {output} exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not force:
+    if resume and holds_run(output):
+        return
+    if output.is_dir() and any(e.name != STATE_DIR for e in output.iterdir()) and not force:
         what = "an expanded dataset" if (output / MANIFEST_NAME).exists() else "other files"
         raise OutputError(f"output folder {output} already holds {what}; use an empty folder or --force")
 
 
 def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:
-    """One work item per source, with every output path decided here."""
-    width = max(2, len(str(max(recipe.copies - 1, 0))))
+    """One work item per source, with every output path decided here (copies per source: balance.py)."""
+    classes = plan_classes(recipe, dataset)
+    copies = {source: n for c in classes for source, n in zip(c.sources, c.copies, strict=True)}
+    keep = {(c.split, c.label): c.keep_originals for c in classes}
+    width = max(2, len(str(max(max(copies.values(), default=recipe.copies) - 1, 0))))
     shared_stems = _shared_stems(dataset.samples)
     items, seen = [], {}
     for sample in dataset.samples:
@@ -132,11 +250,11 @@ def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:
             stem = f"{stem}_{suffix.lstrip('.').lower()}"
         out_suffix = output_suffix(suffix, recipe.format)
         outputs = (
-            tuple((copy, f"{folder}/{stem}__aug{copy:0{width}d}{out_suffix}") for copy in range(recipe.copies))
+            tuple((copy, f"{folder}/{stem}__aug{copy:0{width}d}{out_suffix}") for copy in range(copies[sample.relpath]))
             if augmented
             else ()
         )
-        original = sample.relpath if (recipe.keep_originals or not augmented) else None
+        original = sample.relpath if (keep[(sample.split, sample.label)] or not augmented) else None
         item = WorkItem(sample.relpath, sample.label, sample.split, original, outputs)
         for path in ([original] if original else []) + [out for _, out in outputs]:
             if path in seen:
@@ -148,12 +266,16 @@ def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:
 
 def partner_lists(recipe: Recipe, dataset: Dataset) -> dict[str, tuple[str, ...]]:
     """Sources per class, for mixing transforms; empty when the recipe mixes nothing."""
-    if not _uses_partners(recipe.transforms):
+    if not any(_uses_partners(steps) for steps in recipe.step_lists()):
         return {}
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[Any, list[str]] = defaultdict(list)
+    pool_of: dict[str, Any] = {}  # "split/label" -> the group its partners come from (recipe.partner_policy)
     for sample in dataset.samples:
-        groups[f"{sample.split}/{sample.label}"].append(sample.relpath)
-    return {key: tuple(paths) for key, paths in groups.items()}
+        pool = sample.split if recipe.partner_policy == "same_split" else (sample.split, sample.label)
+        groups[pool].append(sample.relpath)
+        pool_of[f"{sample.split}/{sample.label}"] = pool
+    pools = {pool: tuple(paths) for pool, paths in groups.items()}  # one tuple per pool: pickled once
+    return {key: pools[pool] for key, pool in pool_of.items()}
 
 
 def _uses_partners(steps: list[Any]) -> bool:

@@ -148,6 +148,11 @@ def encode(image: np.ndarray, suffix: str, quality: int) -> bytes:
     return buffer.tobytes()
 
 
+def to_bit_depth(image: np.ndarray, bit_depth: str | int) -> np.ndarray:
+    """The recipe's `bit_depth`: "keep" leaves 16-bit sources 16-bit, 8 converts them (rounding)."""
+    return _to_8bit(image) if bit_depth == 8 else image
+
+
 def _to_8bit(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint16:
         return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)

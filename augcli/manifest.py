@@ -101,3 +101,21 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                         f"(this augcli reads schema {SCHEMA_VERSION})"
                     )
             yield record
+
+
+def safe_output_path(out: Path, rel: Any) -> Path:
+    """`out / rel` for a path read from a manifest or journal, refusing anything that leaves `out`.
+
+    A manifest is data: a crafted or corrupted row must not make augcli read, hash or delete files outside
+    the output tree. Refused: non-strings, empty paths, absolute paths, `..` parts, and paths whose real
+    location (after symlinks) is outside `out`."""
+    if not isinstance(rel, str) or not rel or "\x00" in rel:
+        raise ManifestError(f"unsafe path in manifest: {rel!r}")
+    parts = rel.replace("\\", "/").split("/")
+    if rel.startswith(("/", "\\")) or os.path.isabs(rel) or ".." in parts or (parts[0].endswith(":")):
+        raise ManifestError(f"unsafe path in manifest: {rel!r} (must be relative to the output folder)")
+    path = out / rel
+    real_out = out.resolve()
+    if not path.resolve().is_relative_to(real_out):
+        raise ManifestError(f"unsafe path in manifest: {rel!r} leads outside {out}")
+    return path

@@ -12,11 +12,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from augcli.errors import RecipeError
 from augcli.transforms import REGISTRY, Transform
 from augcli.transforms.base import IntRange
+from augcli.views import expand_views
 from augcli.yamlsafe import load_yaml
 
 RECIPE_VERSION = 1
@@ -74,6 +75,39 @@ for _block in BLOCKS.values():
     _block.model_rebuild()
 
 
+class ClassOverride(BaseModel):
+    """Settings for one class that replace the recipe's own (`classes: {cat: {copies: 8}}`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    copies: int | None = Field(None, ge=0, le=100_000, description="fixed augmented outputs per source of this class")
+    target_per_class: int | None = Field(None, ge=0, le=10_000_000, description="images this class reaches")
+    keep_originals: StrictBool | None = Field(None, description="copy this class's sources unchanged")
+    transforms: list[Step] | None = Field(None, description="steps for this class instead of the recipe's")
+
+    @model_validator(mode="after")
+    def _one_count_mode(self) -> ClassOverride:
+        if self.copies is not None and self.target_per_class is not None:
+            raise ValueError("copies and target_per_class are mutually exclusive; set one")
+        return self
+
+
+class TTASection(BaseModel):
+    """Test-time-augmentation views written by `augcli tta`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    views: list[str] = Field(["identity", "hflip"], min_length=1, description="view names or groups (ten_crop)")
+    split: str = Field("test", description="split whose images get views (flat datasets: every image)")
+    crop_fraction: float = Field(0.875, gt=0.0, le=1.0, description="crop side as a fraction of the image side")
+
+    @field_validator("views")
+    @classmethod
+    def _known_views(cls, views: list[str]) -> list[str]:
+        expand_views(views)  # raises ValueError naming the unknown view
+        return views
+
+
 class Recipe(BaseModel):
     """A whole augmentation recipe."""
 
@@ -81,14 +115,34 @@ class Recipe(BaseModel):
 
     version: Literal[1] = Field(RECIPE_VERSION, description="recipe format version")
     seed: int = Field(0, ge=0, description="master seed: same recipe, seed and data give the same bytes")
-    copies: int = Field(4, ge=0, le=100_000, description="augmented outputs per train source")
+    copies: int = Field(
+        4, ge=0, le=100_000, description="augmented outputs per train source (unused with target_per_class / balance)"
+    )
     keep_originals: StrictBool = Field(True, description="also copy each train source unchanged into the output")
     format: Literal["keep", "jpg", "png", "webp"] = Field("keep", description="output encoding; keep = as source")
     quality: int = Field(95, ge=1, le=100, description="JPEG / WebP quality")
+    bit_depth: Literal["keep", 8] = Field(
+        "keep", description="keep: 16-bit sources give 16-bit outputs where the format allows; 8: convert to 8-bit"
+    )
     augment_splits: list[str] = Field(
         ["train"], description="splits that are augmented; other splits are copied unchanged"
     )
     transforms: list[Step] = Field(default_factory=list, description="ordered steps applied to each copy")
+    target_per_class: int | None = Field(
+        None, ge=0, le=10_000_000, description="every class of an augmented split reaches this many images"
+    )
+    balance: Literal["max"] | None = Field(None, description="max: every class reaches the largest class's count")
+    classes: dict[str, ClassOverride] = Field(default_factory=dict, description="per-class settings by class name")
+    tta: TTASection | None = Field(None, description="views for `augcli tta`")
+    partner_policy: Literal["same_class", "same_split"] = Field(
+        "same_class", description="where blend, cutmix and mosaic find partners: the class, or the whole split"
+    )
+
+    @model_validator(mode="after")
+    def _one_balance_mode(self) -> Recipe:
+        if self.target_per_class is not None and self.balance is not None:
+            raise ValueError("target_per_class and balance are mutually exclusive; set one")
+        return self
 
     def canonical_json(self) -> str:
         """Every field with defaults filled in, keys sorted: what the recipe hash is taken over."""
@@ -98,8 +152,17 @@ class Recipe(BaseModel):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def steps_for(self, label: str) -> list[Any]:
-        """The steps applied to sources of a class."""
+        """The steps applied to sources of a class: its own `classes:` list when it has one.
+
+        Step paths recorded in the manifest are relative to this list."""
+        override = self.classes.get(label)
+        if override is not None and override.transforms is not None:
+            return list(override.transforms)
         return list(self.transforms)
+
+    def step_lists(self) -> list[list[Any]]:
+        """Every list of steps the recipe can run (the main one and each class's own)."""
+        return [list(self.transforms)] + [list(c.transforms) for c in self.classes.values() if c.transforms is not None]
 
 
 def recipe_from_dict(data: Any, filename: str = "<recipe>", lines: dict | None = None) -> Recipe:
@@ -145,7 +208,7 @@ def _describe(error: dict, data: Any, lines: dict, filename: str) -> str:
         message = "each step needs `name:` (a transform or one_of / some_of / sequence)"
     elif kind == "extra_forbidden":
         key = error["loc"][-1]
-        valid = _fields_of(node)
+        valid = _section_fields(data_path) or _fields_of(node)
         message = f"unknown key {key!r}{suggest(str(key), valid)} (valid keys: {', '.join(valid)})"
     elif kind in ("model_type", "model_attributes_type") and data_path and isinstance(data_path[-1], int):
         message = "each step must be a mapping such as {name: hflip, p: 0.5}"
@@ -189,6 +252,15 @@ def _display(path: tuple) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def _section_fields(path: tuple) -> list[str]:
+    """Keys of the nested sections that are not steps: `classes.<name>.<key>` and `tta.<key>`."""
+    if len(path) == 3 and path[0] == "classes":
+        return list(ClassOverride.model_fields)
+    if len(path) == 2 and path[0] == "tta":
+        return list(TTASection.model_fields)
+    return []
 
 
 def _fields_of(mapping: Any) -> list[str]:

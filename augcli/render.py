@@ -10,9 +10,10 @@ from augcli.errors import AugcliError
 
 
 def expand_summary(result: Any) -> str:
-    rows = [("split", "class", "sources", "originals", "augmented", "skipped")]
+    rows = [("split", "class", "sources", "originals", "augmented", "after", "skipped")]
     for (split, label), c in sorted(result.counts.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
-        rows.append((split or "-", label, str(c.sources), str(c.originals), str(c.augmented), str(c.skipped)))
+        after = str(c.originals + c.augmented)
+        rows.append((split or "-", label, str(c.sources), str(c.originals), str(c.augmented), after, str(c.skipped)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(
@@ -27,10 +28,16 @@ def expand_summary(result: Any) -> str:
         f"({rate:.0f} images/s) -> {result.output}"
     )
     lines.append(f"manifest: {result.manifest}")
+    if getattr(result, "resumed", 0):
+        lines.append(
+            f"resumed: {result.resumed} sources already done were verified and kept; {result.processed} processed"
+        )
     if result.empty_classes:
         lines.append(f"empty class folders: {', '.join(result.empty_classes)}")
     if result.ignored:
         lines.append(f"{result.ignored} non-image files ignored")
+    for warning in getattr(result, "warnings", []):
+        lines.append(f"warning: {warning}")
     if result.skipped:
         reasons = Counter(row["reason"] for row in result.skipped)
         lines.append(
@@ -40,6 +47,20 @@ def expand_summary(result: Any) -> str:
             lines.append(f"  {row['source']}: {row['reason']}: {row['message']}")
         if len(result.skipped) > 20:
             lines.append(f"  ... {len(result.skipped) - 20} more (see the manifest's skipped rows)")
+    return "\n".join(lines)
+
+
+def tta_summary(result: Any) -> str:
+    where = f"split {result.split}" if result.split else "every image"
+    lines = [
+        f"{result.sources} sources ({where}) x {len(result.views)} views: {result.outputs} images written "
+        f"in {result.seconds:.1f} s -> {result.output}",
+        f"views: {', '.join(result.views)}",
+        f"manifest: {result.manifest}",
+    ]
+    if result.skipped:
+        lines.append(f"{len(result.skipped)} files skipped:")
+        lines.extend(f"  {row['source']}: {row['reason']}: {row['message']}" for row in result.skipped[:20])
     return "\n".join(lines)
 
 

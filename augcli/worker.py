@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.errors import ImageReadError
-from augcli.imageio import Decoded, decode, encodable, encode, read_bytes, write_atomic
+from augcli.imageio import Decoded, decode, encodable, encode, read_bytes, to_bit_depth, write_atomic
 from augcli.pipeline import augment
 from augcli.recipe import Recipe
 from augcli.seeding import rng_for, stable_id
@@ -105,9 +105,10 @@ def render_copy(
 ) -> Rendered:
     """Augment one copy of a decoded source and encode it for `suffix`."""
     rng = rng_for(recipe.seed, source, copy)
+    image = to_bit_depth(image, recipe.bit_depth)
     out, applied = augment(image, recipe.steps_for(label), rng, source=source, label=label, partners=partners, ctx=ctx)
-    # Mixing transforms name the other sources they used under params["partners"].
-    contributors = [source] + [p for step in applied for p in step["params"].get("partners", [])]
+    # Mixing transforms name the other sources they used under params["partners"] (each listed once).
+    contributors = list(dict.fromkeys([source] + [p for step in applied for p in step["params"].get("partners", [])]))
     return Rendered(
         data=encode(out, suffix, recipe.quality),
         image=encodable(out, suffix),

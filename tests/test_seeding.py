@@ -15,9 +15,10 @@ names = st.text(min_size=1, max_size=40).map(lambda s: s.replace("\x00", ""))
 
 @given(seed=st.integers(0, 2**63), source=names, copy=st.integers(0, 10_000))
 def test_same_inputs_same_stream(seed: int, source: str, copy: int) -> None:
-    assert rng_for(seed, source, copy).integers(0, 2**62, 4).tolist() == rng_for(seed, source, copy).integers(
-        0, 2**62, 4
-    ).tolist()
+    assert (
+        rng_for(seed, source, copy).integers(0, 2**62, 4).tolist()
+        == rng_for(seed, source, copy).integers(0, 2**62, 4).tolist()
+    )
 
 
 @given(source=names, copy=st.integers(0, 1000))

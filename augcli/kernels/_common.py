@@ -69,3 +69,14 @@ def keep_shape(result: np.ndarray, like: np.ndarray) -> np.ndarray:
     if like.ndim == 3 and result.ndim == 2:
         return result[:, :, None]
     return result
+
+
+def warp_fast(warp, image: np.ndarray, flags: int) -> np.ndarray:
+    """Run an OpenCV warp (a function of the image) the fastest bit-identical way.
+
+    OpenCV's bilinear warpAffine / warpPerspective / remap have a SIMD path for 4 channels but not for 3:
+    warping BGR as BGRA and dropping the extra channel is ~1.8x faster and gives the same bytes (each
+    channel is interpolated on its own with the same weights). Other interpolations are not faster so."""
+    if flags == cv2.INTER_LINEAR and image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(warp(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)), cv2.COLOR_BGRA2BGR)
+    return warp(image)

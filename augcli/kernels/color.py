@@ -1,22 +1,42 @@
-"""Colour and tone kernels. They change colour channels only: an alpha plane passes through untouched."""
+"""Colour kernels: operations that mix or reweight colour channels. Alpha passes through untouched.
+
+Grey (H, W) images have no colour: operations that only move colour between channels (channel
+shuffle, channel dropout, sepia, saturation, hue) leave them unchanged, and shifts act on intensity.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from augcli.kernels._common import max_value, merge_alpha, split_alpha
+from augcli.kernels._common import max_value, merge_alpha, split_alpha, to_dtype
 
 
-def _apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """Map every value through a table: cv2.LUT for 8-bit (fast path), numpy indexing for 16-bit."""
+def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Map every value through one table (or one per channel, shape (levels, C)).
+
+    cv2.LUT is the 8-bit fast path; 16-bit images index a 65,536-entry table with numpy."""
     if color.dtype == np.uint8:
-        return cv2.LUT(color, lut.astype(np.uint8))
-    return lut.astype(color.dtype)[color]
+        table = lut.astype(np.uint8)
+        if table.ndim == 2:
+            table = np.ascontiguousarray(table.reshape(256, 1, table.shape[1]))
+        return cv2.LUT(color, table)
+    table = lut.astype(color.dtype)
+    if table.ndim == 1:
+        return table[color]
+    out = np.empty_like(color)
+    for c in range(color.shape[2]):
+        out[:, :, c] = table[:, c][color[:, :, c]]
+    return out
 
 
-def _levels(dtype: np.dtype) -> np.ndarray:
+def levels(dtype: np.dtype) -> np.ndarray:
+    """Every value an integer image can hold, as floats (the domain of a lookup table)."""
     return np.arange(int(max_value(dtype)) + 1, dtype=np.float64)
+
+
+def is_colour(color: np.ndarray) -> bool:
+    return color.ndim == 3 and color.shape[2] >= 3
 
 
 def brightness_contrast(image: np.ndarray, *, brightness: float, contrast: float) -> np.ndarray:
@@ -28,17 +48,16 @@ def brightness_contrast(image: np.ndarray, *, brightness: float, contrast: float
     color, alpha = split_alpha(image)
     white = max_value(image.dtype)
     mean = float(np.mean(cv2.mean(color)[: 1 if color.ndim == 2 else color.shape[2]]))
-    levels = _levels(image.dtype)
-    lut = np.clip(np.rint((levels - mean) * (1.0 + contrast) + mean + brightness * white), 0, white)
-    return merge_alpha(_apply_lut(color, lut), alpha)
+    lut = np.clip(np.rint((levels(image.dtype) - mean) * (1.0 + contrast) + mean + brightness * white), 0, white)
+    return merge_alpha(apply_lut(color, lut), alpha)
 
 
 def _hsv_luts(hue_shift: float, saturation: float, value: float, dtype: np.dtype) -> tuple[np.ndarray, ...]:
-    levels = _levels(dtype)
+    lv = levels(dtype)
     white = max_value(dtype)
-    hue = np.mod(levels + hue_shift / 2.0, 180.0) if dtype == np.uint8 else levels
-    sat = np.clip(np.rint(levels * (1.0 + saturation)), 0, white)
-    val = np.clip(np.rint(levels * (1.0 + value)), 0, white)
+    hue = np.mod(lv + hue_shift / 2.0, 180.0) if dtype == np.uint8 else lv
+    sat = np.clip(np.rint(lv * (1.0 + saturation)), 0, white)
+    val = np.clip(np.rint(lv * (1.0 + value)), 0, white)
     return np.rint(hue), sat, val
 
 
@@ -47,14 +66,14 @@ def hue_saturation_value(image: np.ndarray, *, hue_shift: float, saturation: flo
     if hue_shift == 0 and saturation == 0 and value == 0:
         return image.copy()  # the HSV round trip itself is lossy; zero strength must be the identity
     color, alpha = split_alpha(image)
-    if color.ndim == 2 or color.shape[2] == 1:
+    if not is_colour(color):
         _, _, val_lut = _hsv_luts(0.0, 0.0, value, image.dtype)
-        return merge_alpha(_apply_lut(color, val_lut), alpha)
+        return merge_alpha(apply_lut(color, val_lut), alpha)
     if image.dtype == np.uint8:
         hsv = cv2.cvtColor(color, cv2.COLOR_BGR2HSV)
         h, s, v = cv2.split(hsv)
         hue_lut, sat_lut, val_lut = _hsv_luts(hue_shift, saturation, value, np.dtype(np.uint8))
-        hsv = cv2.merge([_apply_lut(h, hue_lut), _apply_lut(s, sat_lut), _apply_lut(v, val_lut)])
+        hsv = cv2.merge([apply_lut(h, hue_lut), apply_lut(s, sat_lut), apply_lut(v, val_lut)])
         return merge_alpha(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR), alpha)
     white = max_value(image.dtype)
     hsv = cv2.cvtColor(color.astype(np.float32) / white, cv2.COLOR_BGR2HSV)
@@ -63,3 +82,135 @@ def hue_saturation_value(image: np.ndarray, *, hue_shift: float, saturation: flo
     hsv[:, :, 2] = np.clip(hsv[:, :, 2] * (1.0 + value), 0.0, 1.0)
     bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR) * white
     return merge_alpha(np.clip(np.rint(bgr), 0, white).astype(image.dtype), alpha)
+
+
+def rgb_shift(image: np.ndarray, *, r_shift: float, g_shift: float, b_shift: float) -> np.ndarray:
+    """Add a constant (a fraction of white) to each colour channel; grey images get the mean of the three."""
+    color, alpha = split_alpha(image)
+    white = max_value(image.dtype)
+    shifts = [b_shift, g_shift, r_shift] if is_colour(color) else [(r_shift + g_shift + b_shift) / 3.0]
+    lv = levels(image.dtype)[:, None]
+    lut = np.clip(np.rint(lv + np.asarray(shifts)[None, :] * white), 0, white)
+    return merge_alpha(apply_lut(color, lut if len(shifts) > 1 else lut[:, 0]), alpha)
+
+
+def channel_shuffle(image: np.ndarray, *, order: list[int]) -> np.ndarray:
+    """Reorder the colour channels (`order[i]` is the input channel that becomes channel i)."""
+    color, alpha = split_alpha(image)
+    if not is_colour(color) or list(order) == list(range(len(order))):
+        return image.copy()
+    out = np.empty_like(color)
+    pairs = [v for i, source in enumerate(order) for v in (int(source), i)]
+    cv2.mixChannels([color], [out], pairs)  # ~4x faster than numpy's fancy indexing or split/merge
+    return merge_alpha(out, alpha)
+
+
+def grey_plane(color: np.ndarray) -> np.ndarray:
+    """Luma (ITU-R BT.601, OpenCV's weights) of a BGR image; a grey image is its own."""
+    if not is_colour(color):
+        return color if color.ndim == 2 else color[:, :, 0]
+    return cv2.cvtColor(color, cv2.COLOR_BGR2GRAY)
+
+
+def grayscale(image: np.ndarray, *, keep_channels: bool = True) -> np.ndarray:
+    """Luma in every colour channel (keep_channels) or a single grey plane.
+
+    Colour with alpha always keeps four channels (grey, grey, grey, alpha): common formats have no
+    grey-with-alpha layout OpenCV can write."""
+    color, alpha = split_alpha(image)
+    if not is_colour(color):
+        return image.copy()
+    grey = grey_plane(color)
+    if not keep_channels and alpha is None:
+        return grey
+    return merge_alpha(cv2.merge([grey, grey, grey]), alpha)
+
+
+SEPIA_BGR = np.array([[0.131, 0.534, 0.272], [0.168, 0.686, 0.349], [0.189, 0.769, 0.393]])
+
+
+def sepia(image: np.ndarray, *, strength: float) -> np.ndarray:
+    """Blend towards the classic sepia matrix by `strength` (0 keeps); grey images are unchanged."""
+    color, alpha = split_alpha(image)
+    if not is_colour(color) or strength == 0:
+        return image.copy()
+    matrix = (1.0 - strength) * np.eye(3) + strength * SEPIA_BGR
+    return merge_alpha(cv2.transform(color, matrix), alpha)
+
+
+def channel_dropout(image: np.ndarray, *, channels: list[int], fill: float) -> np.ndarray:
+    """Set the listed colour channels to `fill` (a fraction of white); grey images are unchanged."""
+    color, alpha = split_alpha(image)
+    if not is_colour(color) or not channels:
+        return image.copy()
+    out = color.copy()
+    out[:, :, list(channels)] = to_dtype(np.float64(fill * max_value(image.dtype)), image.dtype)
+    return merge_alpha(out, alpha)
+
+
+def fancy_pca(image: np.ndarray, *, alphas: list[float]) -> np.ndarray:
+    """AlexNet's PCA lighting: add sum_i alpha_i * sigma_i * v_i, from the image's own colour covariance.
+
+    sigma_i are the standard deviations along the principal axes v_i of the pixels scaled to [0, 1]
+    (as in fb.resnet.torch's `Lighting`); a grey image has one axis, so only its intensity moves."""
+    color, alpha = split_alpha(image)
+    n = 1 if color.ndim == 2 else color.shape[2]
+    white = max_value(image.dtype)
+    cov = covariance(color) / (white * white)
+    eigvals, eigvecs = np.linalg.eigh(cov)
+    shift = eigvecs @ (np.asarray(alphas[:n], dtype=np.float64) * np.sqrt(np.clip(eigvals, 0, None)))
+    lut = np.clip(np.rint(levels(image.dtype)[:, None] + shift[None, :] * white), 0, white)
+    return merge_alpha(apply_lut(color, lut if n > 1 else lut[:, 0]), alpha)
+
+
+def covariance(color: np.ndarray) -> np.ndarray:
+    """Channel covariance (C, C) of an integer image from exact sums, in OpenCV (numpy's BLAS dot was
+    slow and contended here). Products are exact in float64 and the sums stay exact below 2**53."""
+    planes = [color] if color.ndim == 2 else cv2.split(color)
+    n = color.shape[0] * color.shape[1]
+    sums = [cv2.sumElems(p)[0] for p in planes]
+    cov = np.empty((len(planes), len(planes)), dtype=np.float64)
+    for i in range(len(planes)):
+        for j in range(i, len(planes)):
+            cross = cv2.sumElems(cv2.multiply(planes[i], planes[j], dtype=cv2.CV_64F))[0]
+            cov[i, j] = cov[j, i] = (cross - sums[i] * sums[j] / n) / max(n - 1, 1)
+    return cov
+
+
+def jitter_brightness(color: np.ndarray, factor: float) -> np.ndarray:
+    white = max_value(color.dtype)
+    return apply_lut(color, np.clip(np.rint(levels(color.dtype) * factor), 0, white))
+
+
+def jitter_contrast(color: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the mean grey level (torchvision's adjust_contrast)."""
+    white = max_value(color.dtype)
+    mean = float(cv2.mean(grey_plane(color))[0])
+    return apply_lut(color, np.clip(np.rint(levels(color.dtype) * factor + mean * (1.0 - factor)), 0, white))
+
+
+def jitter_saturation(color: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the pixel's own grey (torchvision's adjust_saturation); grey images are unchanged."""
+    if not is_colour(color) or factor == 1:
+        return color
+    grey = grey_plane(color)
+    return cv2.addWeighted(color, factor, cv2.merge([grey, grey, grey]), 1.0 - factor, 0.0)
+
+
+def color_jitter(
+    image: np.ndarray, *, order: list[str], brightness: float, contrast: float, saturation: float, hue: float
+) -> np.ndarray:
+    """torchvision's ColorJitter: brightness, contrast, saturation factors (1 keeps) and a hue shift in
+    degrees, applied in the recorded `order`."""
+    color, alpha = split_alpha(image)
+    out = color
+    for step in order:
+        if step == "brightness" and brightness != 1:
+            out = jitter_brightness(out, brightness)
+        elif step == "contrast" and contrast != 1:
+            out = jitter_contrast(out, contrast)
+        elif step == "saturation":
+            out = jitter_saturation(out, saturation)
+        elif step == "hue" and hue != 0 and is_colour(out):
+            out = hue_saturation_value(out, hue_shift=hue, saturation=0.0, value=0.0)
+    return merge_alpha(out.copy() if out is color else out, alpha)

@@ -28,3 +28,32 @@ def erase(
         else:
             region[...] = np.resize(np.asarray(fill, dtype=np.float64), region.shape[2]).astype(image.dtype)
     return merge_alpha(out, alpha)
+
+
+def grid_boxes(height: int, width: int, *, unit: int, hole: int, offset_x: int, offset_y: int) -> list[list[int]]:
+    """The [x, y, width, height] holes of a grid: a `hole`-pixel square at the top left of every
+    `unit`-pixel cell, the grid shifted by the offsets (cells cut by the image edge keep their part)."""
+    boxes = []
+    for y in range(offset_y - unit, height, unit):
+        for x in range(offset_x - unit, width, unit):
+            x0, y0 = max(x, 0), max(y, 0)
+            x1, y1 = min(x + hole, width), min(y + hole, height)
+            if x1 > x0 and y1 > y0:
+                boxes.append([x0, y0, x1 - x0, y1 - y0])
+    return boxes
+
+
+def grid_dropout(
+    image: np.ndarray,
+    *,
+    unit: int,
+    hole: int,
+    offset_x: int,
+    offset_y: int,
+    fill: float | list[float] = 0,
+    noise_seed: int | None = None,
+) -> np.ndarray:
+    """Erase a regular grid of square holes (GridMask, Chen et al. 2020)."""
+    height, width = image.shape[:2]
+    boxes = grid_boxes(height, width, unit=unit, hole=hole, offset_x=offset_x, offset_y=offset_y)
+    return erase(image, boxes=boxes, fill=fill, noise_seed=noise_seed)

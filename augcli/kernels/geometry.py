@@ -10,25 +10,32 @@ import math
 import cv2
 import numpy as np
 
-from augcli.kernels._common import BORDER_MODES, INTERPOLATIONS, fill_value, keep_shape
+from augcli.kernels._common import BORDER_MODES, INTERPOLATIONS, fill_value, keep_shape, warp_fast
 
 
 def hflip(image: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(image[:, ::-1])
+    # cv2.flip is a vectorised copy; numpy's reversed-stride copy of a 3-channel image is ~30x slower.
+    return keep_shape(cv2.flip(image, 1), image)
 
 
 def vflip(image: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(image[::-1])
+    return keep_shape(cv2.flip(image, 0), image)
+
+
+# Quarter turns counter-clockwise (numpy's convention) as OpenCV rotate codes: same pixels, ~10x faster.
+_ROTATE_CODES = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 
 
 def rot90(image: np.ndarray, *, k: int) -> np.ndarray:
     """Rotate by k quarter turns counter-clockwise (numpy's convention)."""
-    return np.ascontiguousarray(np.rot90(image, k % 4))
+    if k % 4 == 0:
+        return image.copy()
+    return keep_shape(cv2.rotate(image, _ROTATE_CODES[k % 4]), image)
 
 
 def transpose(image: np.ndarray) -> np.ndarray:
-    axes = (1, 0) if image.ndim == 2 else (1, 0, 2)
-    return np.ascontiguousarray(image.transpose(axes))
+    """Swap rows and columns. cv2.transpose gives numpy's `image.transpose(1, 0, ...)` about 4x faster."""
+    return keep_shape(cv2.transpose(image), image)
 
 
 def affine_matrix(
@@ -64,15 +71,13 @@ def warp_affine(
     size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     height, width = image.shape[:2]
-    out = cv2.warpAffine(
-        image,
-        np.asarray(matrix, dtype=np.float64),
-        size or (width, height),
-        flags=INTERPOLATIONS[interpolation],
-        borderMode=BORDER_MODES[border_mode],
-        borderValue=fill_value(fill, image),
-    )
-    return keep_shape(out, image)
+    flags, matrix = INTERPOLATIONS[interpolation], np.asarray(matrix, dtype=np.float64)
+    border, value = BORDER_MODES[border_mode], fill_value(fill, image)
+
+    def warp(im: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(im, matrix, size or (width, height), flags=flags, borderMode=border, borderValue=value)
+
+    return keep_shape(warp_fast(warp, image, flags), image)
 
 
 def rotate(
@@ -135,3 +140,55 @@ def crop_and_resize(
     region = image[y : y + height, x : x + width]
     out = cv2.resize(region, (out_width, out_height), interpolation=INTERPOLATIONS[interpolation])
     return keep_shape(out, image)
+
+
+def stretch(
+    image: np.ndarray,
+    *,
+    scale_x: float,
+    scale_y: float,
+    keep_size: bool = True,
+    border_mode: str = "reflect",
+    fill: float | list[float] = 0,
+    interpolation: str = "linear",
+) -> np.ndarray:
+    """Scale x and y independently. With `keep_size` the picture is zoomed about the centre inside the
+    same frame (zooming out uncovers a border); without it the output is round(w * sx) x round(h * sy)."""
+    height, width = image.shape[:2]
+    if not keep_size:
+        out_width, out_height = max(1, round(width * scale_x)), max(1, round(height * scale_y))
+        return resize(image, width=out_width, height=out_height, interpolation=interpolation)
+    if scale_x == 1 and scale_y == 1:
+        return image.copy()
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    matrix = np.array([[scale_x, 0.0, cx - scale_x * cx], [0.0, scale_y, cy - scale_y * cy]])
+    return warp_affine(image, matrix, border_mode=border_mode, fill=fill, interpolation=interpolation)
+
+
+def pad(
+    image: np.ndarray,
+    *,
+    top: int,
+    bottom: int,
+    left: int,
+    right: int,
+    border_mode: str,
+    fill: float | list[float] = 0,
+) -> np.ndarray:
+    """Add borders; every mode but `constant` is numpy.pad itself (which also handles pads wider than
+    the image), so the semantics are the definition rather than a re-implementation."""
+    widths = [(top, bottom), (left, right)] + [(0, 0)] * (image.ndim - 2)
+    if border_mode != "constant":
+        return np.ascontiguousarray(np.pad(image, widths, mode=border_mode))
+    out = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_CONSTANT, value=fill_value(fill, image))
+    return keep_shape(out, image)
+
+
+def downscale(image: np.ndarray, *, scale: float, down_interpolation: str = "area", interpolation: str = "linear"):
+    """Shrink by `scale`, then enlarge back to the input size: the loss of detail of a low-resolution capture."""
+    height, width = image.shape[:2]
+    small_width, small_height = max(1, round(width * scale)), max(1, round(height * scale))
+    if (small_width, small_height) == (width, height):
+        return image.copy()
+    small = resize(image, width=small_width, height=small_height, interpolation=down_interpolation)
+    return resize(small, width=width, height=height, interpolation=interpolation)

@@ -1,14 +1,14 @@
-"""Erasing transforms (random erasing, cutout)."""
+"""Erasing transforms (random erasing, cutout, grid dropout)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, ClassVar, Literal
 
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 
 from augcli.kernels import dropout as k
-from augcli.transforms.base import Fill, Range, Transform, bounded, integer, new_seed, register, uniform
+from augcli.transforms.base import Fill, IntRange, Range, Transform, bounded, integer, new_seed, register, uniform
 
 
 class _Dropout(Transform):
@@ -40,3 +40,67 @@ class RandomErasing(_Dropout):
 
     def apply(self, image, params, ctx):
         return k.erase(image, boxes=params["boxes"], fill=self.fill, noise_seed=params.get("noise_seed"))
+
+
+@register
+class CoarseDropout(_Dropout):
+    """Erase several rectangles (cutout) whose count and sizes are drawn from ranges."""
+
+    name: Literal["coarse_dropout"] = "coarse_dropout"
+    holes_range: IntRange = bounded((1, 8), 0, 1000, "number of holes")
+    hole_width_range: Range = bounded((0.05, 0.15), 0, 1, "hole width as a fraction of the image width")
+    hole_height_range: Range = bounded((0.05, 0.15), 0, 1, "hole height as a fraction of the image height")
+    fill: Fill = 0.0
+    random_fill: StrictBool = Field(False, description="fill holes with uniform noise instead of `fill`")
+    example: ClassVar[dict[str, Any]] = {
+        "name": "coarse_dropout",
+        "holes_range": [2, 6],
+        "hole_width_range": [0.05, 0.12],
+        "hole_height_range": [0.05, 0.12],
+        "random_fill": True,
+    }
+
+    def sample(self, rng, ctx):
+        boxes = []
+        for _ in range(integer(rng, *self.holes_range)):
+            w = max(1, min(ctx.width, round(uniform(rng, self.hole_width_range) * ctx.width)))
+            h = max(1, min(ctx.height, round(uniform(rng, self.hole_height_range) * ctx.height)))
+            boxes.append([integer(rng, 0, ctx.width - w), integer(rng, 0, ctx.height - h), w, h])
+        params: dict[str, Any] = {"boxes": boxes}
+        if self.random_fill:
+            params["noise_seed"] = new_seed(rng)
+        return params
+
+    def apply(self, image, params, ctx):
+        return k.erase(image, boxes=params["boxes"], fill=self.fill, noise_seed=params.get("noise_seed"))
+
+
+@register
+class GridDropout(_Dropout):
+    """Erase a regular grid of square holes (GridMask) at a random offset."""
+
+    name: Literal["grid_dropout"] = "grid_dropout"
+    cell_size_range: Range = bounded((0.1, 0.2), 0.01, 1, "grid cell side as a fraction of the shorter side")
+    ratio_range: Range = bounded((0.4, 0.6), 0, 1, "hole side as a fraction of the cell side")
+    fill: Fill = 0.0
+    random_fill: StrictBool = Field(False, description="fill holes with uniform noise instead of `fill`")
+    example: ClassVar[dict[str, Any]] = {
+        "name": "grid_dropout",
+        "cell_size_range": [0.1, 0.15],
+        "ratio_range": [0.5, 0.5],
+    }
+
+    def sample(self, rng, ctx):
+        unit = max(2, round(uniform(rng, self.cell_size_range) * min(ctx.width, ctx.height)))
+        params: dict[str, Any] = {
+            "unit": unit,
+            "hole": min(unit, round(uniform(rng, self.ratio_range) * unit)),
+            "offset_x": integer(rng, 0, unit - 1),
+            "offset_y": integer(rng, 0, unit - 1),
+        }
+        if self.random_fill:
+            params["noise_seed"] = new_seed(rng)
+        return params
+
+    def apply(self, image, params, ctx):
+        return k.grid_dropout(image, **params, fill=self.fill)

@@ -1,0 +1,369 @@
+"""`augcli audit`: prove an expanded dataset is intact, consistent and free of split leakage.
+
+One streaming pass over the manifest checks each row (schema, safe path, duplicates, label and split
+against the path, train rows built from val/test sources) and feeds its file to a process pool that
+returns sha256 and a perceptual hash; only small per-row values are kept (path set, 64-bit hashes). Then:
+orphans (files no row lists), near-duplicates across splits, replay of a seeded sample of outputs, and
+the balance table. Findings are collected in an AuditReport; the CLI renders it and exits with its code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import os
+from pathlib import Path
+from typing import Any
+
+from augcli.audit_checks import (
+    TRAIN,
+    batched,
+    inspect_files,
+    lexically_safe,
+    manifest_lines,
+    place,
+    recipe_findings,
+    run_ordered,
+    schema_problems,
+)
+from augcli.audit_report import AuditReport, balance_warnings
+from augcli.errors import DatasetError, ManifestError
+from augcli.executor import default_workers
+from augcli.imageio import DEFAULT_MAX_PIXELS
+from augcli.manifest import MANIFEST_NAME, SCHEMA_VERSION, safe_output_path
+from augcli.recipe import Recipe, load_recipe
+
+STATE_DIR = ".augcli"  # an unfinished `expand` run keeps its journal here (see resume.py)
+BATCH = 32
+
+
+def audit(
+    target: str | Path,
+    *,
+    source: str | Path | None = None,
+    recipe: str | Path | None = None,
+    replay: float | None = None,
+    near_dup_threshold: int = 6,
+    imbalance_warn: float = 3.0,
+    workers: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> AuditReport:
+    """Audit an output folder (everything) or a manifest file alone (what needs no files).
+
+    `replay`: a whole number of outputs to rebuild, or a fraction in (0, 1) of them."""
+    target = Path(target)
+    if not target.exists():
+        raise DatasetError(f"nothing to audit at {target}: give an expanded dataset folder or its manifest")
+    files = target.is_dir()
+    manifest = target / MANIFEST_NAME if files else target
+    if not manifest.is_file():
+        raise ManifestError(f"{target} holds no {MANIFEST_NAME}: not an expanded dataset, or its run never finished")
+    if source is not None and not Path(source).is_dir():
+        raise DatasetError(f"source dataset {source} is not a folder")
+    wanted = load_recipe(recipe) if recipe is not None else None
+    report = AuditReport(str(target), str(manifest), files)
+    run = _Audit(report, target if files else None, Path(source) if source else None, workers or default_workers())
+    run.wanted, run.threshold, run.max_pixels, run.replay = wanted, near_dup_threshold, max_pixels, replay
+    run.run(manifest)
+    balance_warnings(report, imbalance_warn)
+    return report
+
+
+class _Audit:
+    def __init__(self, report: AuditReport, out: Path | None, source_root: Path | None, workers: int) -> None:
+        self.report, self.out, self.source_root, self.workers = report, out, source_root, workers
+        self.wanted: Recipe | None = None
+        self.threshold, self.max_pixels, self.replay = 6, DEFAULT_MAX_PIXELS, None
+        self.header: dict[str, Any] = {}
+        self.recipe: Recipe | None = None
+        self.layout = "flat"
+        self.footer: dict[str, Any] | None = None
+        self.outputs = 0
+        self.paths: set[str] = set()
+        self.sources_checked: set[str] = set()
+        self.source_hash: dict[str, int] = {}  # source -> dHash of its original, for perceptual identity
+        self.pools: dict[bool, tuple[list[int], list[str]]] = {True: ([], []), False: ([], [])}  # is_train -> ...
+        self.chosen: list[tuple[int, str, dict[str, Any]]] = []  # replay candidates (heap on -key)
+
+    # --- the streaming pass ---------------------------------------------------------------------------
+    def run(self, manifest: Path) -> None:
+        for results in run_ordered(inspect_files, batched(self._jobs(manifest), BATCH), self.workers, self.max_pixels):
+            for result in results:
+                self._on_file(*result)
+        if self.footer is None:
+            self.report.add(
+                "incomplete", "integrity", "the manifest has no footer: the run did not finish or it was cut"
+            )
+        elif self.footer.get("outputs") != self.outputs:
+            self.report.add(
+                "footer_mismatch",
+                "integrity",
+                f"footer counts {self.footer.get('outputs')} outputs, rows list {self.outputs}",
+            )
+        if self.out is not None:
+            self._orphans()
+        self._near_duplicates()
+        self._replay()
+
+    def _jobs(self, manifest: Path):
+        for number, record, problem in manifest_lines(manifest):
+            if number == 1:
+                self._header(record, problem)
+                continue
+            if record is None:
+                self.report.add("malformed_row", "integrity", problem, line=number)
+            elif record["type"] == "output":
+                yield from self._output_row(number, record)
+            elif record["type"] == "footer":
+                self.footer = record
+            elif record["type"] == "skipped":
+                for issue in schema_problems(record):
+                    self.report.add("malformed_row", "integrity", issue, line=number)
+            else:  # a newer writer's record type: not ours to judge
+                self.report.add("unknown_record", "warning", f"record type {record['type']!r} ignored", line=number)
+
+    def _header(self, record: dict[str, Any] | None, problem: str) -> None:
+        if record is None or record["type"] != "header":
+            raise ManifestError(
+                f"{self.report.manifest}:1: the first line must be the manifest header {problem}".strip()
+            )
+        if record.get("schema") != SCHEMA_VERSION:
+            raise ManifestError(
+                f"{self.report.manifest}:1: manifest schema {record.get('schema')!r} is not supported "
+                f"(this augcli reads schema {SCHEMA_VERSION})"
+            )
+        self.header = record
+        self.layout = record.get("layout") if record.get("layout") in ("flat", "split") else "flat"
+        if record.get("layout") not in ("flat", "split"):
+            self.report.add("malformed_row", "integrity", f"header layout {record.get('layout')!r} unknown", line=1)
+        self.recipe, problems = recipe_findings(record, self.wanted, f"{self.report.manifest} header")
+        for problem in problems:
+            self.report.add("recipe_mismatch", "integrity", problem, line=1)
+
+    def _output_row(self, number: int, row: dict[str, Any]):
+        self.outputs += 1
+        self.report.rows = self.outputs
+        problems = schema_problems(row)
+        if problems:
+            self.report.add(
+                "malformed_row",
+                "integrity",
+                "; ".join(problems),
+                row.get("path") if isinstance(row.get("path"), str) and lexically_safe(row["path"]) else None,
+                number,
+            )
+            return
+        path, source, split, label = row["path"], row["source"], row["split"], row["label"]
+        if not self._safe(path, number):
+            return
+        if path in self.paths:
+            self.report.add("duplicate_path", "integrity", "listed twice in the manifest", path, number)
+            return
+        self.paths.add(path)
+        contributors = [source] + [s for s in row.get("sources") or [] if s != source]
+        unsafe = [s for s in contributors if not lexically_safe(s)]
+        if unsafe:
+            self.report.add(
+                "unsafe_path", "integrity", f"source {unsafe[0]!r} leaves the dataset (tampering)", path, number
+            )
+            return
+        self._consistency(number, row, contributors)
+        counts = self.report.balance.setdefault(split or "-", {}).setdefault(label, {"originals": 0, "augmented": 0})
+        counts["originals" if row["kind"] == "original" else "augmented"] += 1
+        augmented = row["kind"] == "augmented"
+        if augmented and row["sha256"] == row["source_sha256"]:
+            self._identity(path, "identical_bytes")
+        elif augmented and not row["transforms"]:
+            self._identity(path, "no_transforms")
+        if augmented:
+            self._consider_replay(row)
+        if self.source_root is not None and source not in self.sources_checked:
+            self.sources_checked.add(source)
+            yield str(self.source_root), source, ("src", number, source, row["source_sha256"])
+        if self.out is not None:
+            flagged = augmented and (not row["transforms"] or row["sha256"] == row["source_sha256"])
+            meta = ("out", number, path, row["sha256"], split, row["kind"], source, flagged)
+            yield str(self.out), path, meta
+
+    def _safe(self, path: str, number: int) -> bool:
+        try:
+            if self.out is not None:
+                safe_output_path(self.out, path)
+            elif not lexically_safe(path):
+                raise ManifestError(f"unsafe path in manifest: {path!r} (must be relative to the output folder)")
+        except ManifestError as exc:
+            self.report.add("unsafe_path", "integrity", f"{exc}; not opened (tampering)", line=number)
+            return False
+        return True
+
+    def _consistency(self, number: int, row: dict[str, Any], contributors: list[str]) -> None:
+        path, split, label = row["path"], row["split"], row["label"]
+        for what, rel in (("path", path), ("source", row["source"])):
+            implied = place(rel, self.layout)
+            if implied != (split, label):
+                self.report.add(
+                    "label_mismatch",
+                    "integrity",
+                    f"row says split {split!r} class {label!r}, but its {what} {rel} lies in split {implied[0]!r} "
+                    f"class {implied[1]!r}",
+                    path,
+                    number,
+                )
+        if self.layout == "split" and split == TRAIN:
+            for contributor in contributors:
+                origin = place(contributor, self.layout)[0]
+                if origin != TRAIN:
+                    self.report.add(
+                        "source_leak",
+                        "leakage",
+                        f"train output derives from {contributor} ({origin} split)",
+                        path,
+                        number,
+                    )
+
+    def _on_file(self, meta: tuple, sha: str | None, image_hash: int | None, problem: str) -> None:
+        if meta[0] == "src":
+            _, number, source, expected = meta
+            where = str(self.source_root / source)
+            if problem:
+                self.report.add("source_missing", "integrity", f"source {problem} in the source dataset", where, number)
+            elif sha != expected:
+                self.report.add(
+                    "source_changed",
+                    "integrity",
+                    "source sha256 differs from the manifest (changed since expand)",
+                    where,
+                    number,
+                )
+            elif image_hash is not None:
+                self.source_hash.setdefault(source, image_hash)
+            return
+        if meta[0] == "orphan":
+            self._pool(meta[1], place(meta[1], self.layout)[0], image_hash)
+            return
+        _, number, path, expected, split, kind, source, flagged = meta
+        self.report.files_hashed += sha is not None
+        if problem == "missing":
+            self.report.add("missing", "integrity", "listed in the manifest but not on disk", path, number)
+            return
+        if problem:
+            self.report.add("unreadable", "integrity", f"cannot be read ({problem})", path, number)
+            return
+        if sha != expected:
+            self.report.add(
+                "changed", "integrity", "sha256 differs from the manifest (edited or replaced)", path, number
+            )
+            return
+        self._pool(path, split, image_hash)
+        if kind == "original" and image_hash is not None:
+            self.source_hash.setdefault(source, image_hash)
+        elif (
+            kind == "augmented"
+            and not flagged
+            and image_hash is not None
+            and self.source_hash.get(source) == image_hash
+        ):
+            self._identity(path, "perceptual")
+
+    def _pool(self, path: str, split: str | None, image_hash: int | None) -> None:
+        if image_hash is not None and self.layout == "split" and split is not None:
+            hashes, paths = self.pools[split == TRAIN]
+            hashes.append(image_hash)
+            paths.append(path)
+
+    def _identity(self, path: str, how: str) -> None:
+        self.report.totals[("info", f"identity_{how}")] += 1
+        if len(self.report.identity) < 1000:
+            self.report.identity.append({"path": path, "how": how})
+
+    # --- after the pass -------------------------------------------------------------------------------
+    def _orphans(self) -> None:
+        assert self.out is not None
+        jobs = []
+        for folder, dirs, names in os.walk(self.out):
+            rel_folder = os.path.relpath(folder, self.out).replace(os.sep, "/")
+            if rel_folder == "." and STATE_DIR in dirs:
+                dirs.remove(STATE_DIR)
+                self.report.add(
+                    "run_state", "warning", f"{STATE_DIR}/ exists: an expand run is in progress or was interrupted"
+                )
+            for name in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:  # os.walk lists, never enters
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+                self.report.add("orphan", "integrity", "folder symlink not in the manifest (not followed)", rel)
+            for name in sorted(names):
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+                if rel == MANIFEST_NAME or rel in self.paths:
+                    continue
+                link = os.path.islink(os.path.join(folder, name))
+                self.report.add(
+                    "orphan",
+                    "integrity",
+                    "symlink not in the manifest (not followed)" if link else "file not in the manifest",
+                    rel,
+                )
+                if not link:
+                    jobs.append((str(self.out), rel, ("orphan", rel)))
+        for results in run_ordered(inspect_files, batched(jobs, BATCH), self.workers, self.max_pixels):
+            for result in results:
+                self._on_file(*result)
+
+    def _near_duplicates(self) -> None:
+        import numpy as np
+
+        from augcli.phash import near_pairs
+
+        train_hashes, train_paths = self.pools[True]
+        eval_hashes, eval_paths = self.pools[False]
+        pairs = near_pairs(
+            np.array(eval_hashes, dtype=np.uint64), np.array(train_hashes, dtype=np.uint64), self.threshold
+        )
+        for q, p, distance in pairs:
+            evaluation, train = eval_paths[q], train_paths[p]
+            self.report.add(
+                "near_duplicate", "leakage", f"{distance} bits (dHash) from train image {train}", evaluation
+            )
+            if len(self.report.near_duplicates) < 1000:
+                self.report.near_duplicates.append({"eval": evaluation, "train": train, "distance": distance})
+
+    def _consider_replay(self, row: dict[str, Any]) -> None:
+        if not self.replay:
+            return
+        key = int.from_bytes(
+            hashlib.sha256(b"augcli-replay\0" + row["path"].encode("utf-8", "surrogateescape")).digest()[:8], "big"
+        )
+        small = {k: row[k] for k in ("path", "source", "label", "transforms", "sha256")}
+        if isinstance(self.replay, float):
+            if key < self.replay * 2**64:
+                self.chosen.append((-key, row["path"], small))
+        elif len(self.chosen) < self.replay:
+            heapq.heappush(self.chosen, (-key, row["path"], small))
+        elif -key > self.chosen[0][0]:
+            heapq.heapreplace(self.chosen, (-key, row["path"], small))
+
+    def _replay(self) -> None:
+        from augcli.audit_replay import replay_rows, version_drift
+
+        if not self.replay or not self.chosen:
+            return
+        root = self.source_root or self.out
+        if root is None or self.recipe is None:
+            why = "the header's recipe is unusable" if self.recipe is None else "no files: pass --source"
+            self.report.add("replay_skipped", "warning", f"replay not possible: {why}")
+            return
+        jobs = []
+        for _, path, row in sorted(self.chosen, key=lambda c: c[1]):
+            if root == self.out and not (self.out / row["source"]).is_file():
+                self.report.add(
+                    "replay_skipped", "warning", f"source {row['source']} not in the output; pass --source", path
+                )
+                continue
+            jobs.append((str(root), row))
+        recipe_json = self.recipe.model_dump_json()
+        versions = version_drift(self.header.get("versions") or {})
+        for results in run_ordered(replay_rows, batched(jobs, 4), self.workers, recipe_json, self.max_pixels):
+            for path, problem in results:
+                self.report.replayed += 1
+                if problem:
+                    self.report.add("replay_mismatch", "integrity", f"{problem}; {versions}", path)
+                else:
+                    self.report.replay_matched += 1

@@ -1,0 +1,195 @@
+"""Run chunks of work on a Dask cluster, streaming results back in submission order.
+
+The same engine-neutral unit as the local pool (`worker.process_chunk(settings, items)`), so outputs are
+byte-identical whatever runs them. The settings travel to every worker once (scattered); each task then
+carries only a chunk of small work items. At most a few chunks per worker thread are in flight, so the
+driver's memory does not grow with the dataset, and results are merged in the order chunks were given.
+
+Failures, by kind:
+- an exception inside a chunk (a flaky network read, later) is retried `retries` times by Dask;
+- a worker process lost mid-chunk (killed, crashed, out of memory) has its chunk rescheduled on another
+  worker by the scheduler, up to its `distributed.scheduler.allowed-failures` (3 by default);
+- a chunk that kills every worker it lands on (`KilledWorker`) holds a poison file: its items are re-run
+  one at a time, the ones that still kill their worker become `crashed_worker` skipped rows, and the job
+  completes.
+
+`distributed` is imported only when a scheduler is asked for: the core install does not need it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from augcli.errors import AugcliError
+from augcli.executor import CRASHED_MESSAGE, _ordered  # the local pool's wording: same manifest either way
+from augcli.worker import Settings, WorkItem, process_chunk, skipped_row
+
+LOCAL_CLUSTER = "local-cluster"
+INSTALL_HINT = "pip install 'augcli[dask]'"
+
+Rows = list[list[dict[str, Any]]]
+
+
+class ClusterError(AugcliError):
+    """The Dask extra is missing, or the cluster cannot be reached or used."""
+
+
+class WorkerVersionError(ClusterError):
+    """A worker runs other versions of the libraries that decide the output bytes than the driver."""
+
+
+def require_dask(scheduler: str) -> None:
+    """Fail early, before anything is written, if `scheduler` cannot be used on this install."""
+    if scheduler != LOCAL_CLUSTER and ":" not in scheduler:
+        raise ClusterError(
+            f"--scheduler {scheduler!r}: expected {LOCAL_CLUSTER} or a scheduler address such as tcp://host:8786"
+        )
+    _distributed()
+
+
+def run_dask(
+    settings: Settings,
+    chunks: Iterable[list[WorkItem]],
+    workers: int,
+    scheduler: str,
+    in_flight_per_worker: int = 4,
+    retries: int = 2,
+) -> Iterator[Rows]:
+    """Yield each chunk's rows in the order the chunks were given (like `executor.run_local`)."""
+    require_dask(scheduler)
+    distributed = _distributed()
+    with _client(distributed, scheduler, workers) as client:
+        check_versions(client)
+        # A task, not `client.scatter`: scattered data dies with the workers holding it (a poison file can
+        # kill them all), a task's result is recomputed. Workers fetch it from each other, once per worker.
+        settings_future = client.submit(_identity, settings, pure=False)
+        threads = sum(client.nthreads().values()) or workers
+
+        def submit(fn, items: list[WorkItem]) -> _ChunkTask:
+            return _ChunkTask(client, fn, settings_future, items, retries, distributed.KilledWorker)
+
+        yield from _ordered(submit, _run_chunk, chunks, max(1, threads) * in_flight_per_worker)
+
+
+def _identity(value):
+    return value
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError(f"--scheduler needs the Dask extra: {INSTALL_HINT}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _client(distributed, scheduler: str, workers: int):
+    if scheduler == LOCAL_CLUSTER:
+        # One thread per worker process: OpenCV is not the GIL's friend, and processes isolate crashes.
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        )
+        with cluster, distributed.Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = distributed.Client(scheduler, timeout="20s")
+    except (OSError, ValueError) as exc:  # OSError includes the connect timeout
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            raise ClusterError(f"the Dask scheduler at {scheduler} has no workers (waited 60 s)") from None
+        yield client
+
+
+def runtime_versions() -> dict[str, str]:
+    """The libraries that decide the output bytes (and the Python that unpickles the work)."""
+    import platform
+
+    import cv2
+    import numpy
+    import PIL
+
+    from augcli import __version__
+
+    return {
+        "augcli": __version__,
+        "opencv": cv2.__version__,
+        "numpy": numpy.__version__,
+        "pillow": PIL.__version__,
+        "python": ".".join(platform.python_version_tuple()[:2]),
+    }
+
+
+def _worker_versions() -> dict[str, str]:
+    # Runs on the workers; a separate name so a test can stand in for the driver's side only.
+    return runtime_versions()
+
+
+def check_versions(client) -> None:
+    """Refuse to start when any worker would compute different bytes than this machine."""
+    expected = runtime_versions()
+    found = client.run(_worker_versions, on_error="return")
+    problems = []
+    for worker, versions in sorted(found.items()):
+        if isinstance(versions, BaseException):
+            problems.append(f"{worker}: cannot run augcli ({type(versions).__name__}: {versions})")
+            continue
+        diffs = [
+            f"{lib} {versions.get(lib)} (driver {want})" for lib, want in expected.items() if versions.get(lib) != want
+        ]
+        if diffs:
+            problems.append(f"{worker}: " + ", ".join(diffs))
+    if problems:
+        raise WorkerVersionError(
+            "Dask workers differ from this machine, so outputs would not be reproducible; install the same versions"
+            " on every worker:\n  " + "\n  ".join(problems)
+        )
+
+
+@functools.cache
+def _one_opencv_thread() -> None:
+    """Once per worker process: N worker threads times OpenCV's own threads would oversubscribe the cores."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _run_chunk(settings: Settings, items: list[WorkItem]) -> Rows:
+    _one_opencv_thread()
+    return process_chunk(settings, items)
+
+
+class _ChunkTask:
+    """One chunk's future, with `result()` isolating a poison file instead of failing the whole job."""
+
+    def __init__(self, client, fn, settings_future, items: list[WorkItem], retries: int, killed: type) -> None:
+        self.client, self.fn, self.settings, self.items = client, fn, settings_future, items
+        self.retries, self.killed = retries, killed
+        self.future = self._submit(items)
+
+    def _submit(self, items: list[WorkItem]):
+        return self.client.submit(self.fn, self.settings, items, pure=False, retries=self.retries)
+
+    def result(self) -> Rows:
+        try:
+            return self.future.result()
+        except self.killed:
+            # Even a one-item chunk is re-run: an innocent chunk queued on the worker a poison one kills dies
+            # with it and can be blamed. One at a time, so the re-runs are never queued behind each other.
+            return [self._one(item) for item in self.items]
+
+    def _one(self, item: WorkItem) -> list[dict[str, Any]]:
+        try:
+            return self._submit([item]).result()[0]
+        except self.killed:
+            return [skipped_row(item, "crashed_worker", CRASHED_MESSAGE)]
+
+    def cancel(self) -> bool:
+        return self.future.cancel()

@@ -1,0 +1,90 @@
+"""`augcli preview --html`: a self-contained folder (index.html, sheet.png, tiles/...) viewable offline.
+
+Tiles keep their expand-relative paths under tiles/, so `tiles/<path>` can be compared with the file
+`expand` writes at `<out>/<path>`. Formats browsers do not show (TIFF) get an extra PNG to display.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import cv2
+
+from augcli.imageio import write_atomic
+from augcli.sheet import default_tile_size, displayable, draw_sheet, encode_png
+
+BROWSER_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"}
+STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; background: #fafafa; color: #191919; }
+h1 { font-size: 18px; } section { border-top: 1px solid #ccc; padding: 8px 0; }
+.row { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; width: SIZEpx; }
+figure img { width: SIZEpx; height: SIZEpx; object-fit: contain; background: #3c3c3c; image-rendering: auto; }
+figcaption { font-size: 12px; word-wrap: break-word; } figcaption b { font-size: 13px; }
+pre { font-size: 11px; white-space: pre-wrap; background: #eee; padding: 4px; }
+"""
+
+
+def write_page(result: Any, folder: Path, tile_size: int | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = max((len(r) for r in result.rows), default=1)
+    size = tile_size or min(default_tile_size(columns), 260)
+    write_atomic(folder / "sheet.png", encode_png(draw_sheet(result.rows, result.title, tile_size)))
+    sections = []
+    for row in result.rows:
+        figures = [_figure(folder, tile) for tile in row]
+        sections.append(f'<section><div class="row">{"".join(figures)}</div></section>')
+    skipped = "".join(
+        f"<li>{html.escape(s['source'])}: {html.escape(s['reason'])} ({html.escape(s['message'])})</li>"
+        for s in result.skipped
+    )
+    page = "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(result.title)}</title>",
+            f"<style>{STYLE.replace('SIZE', str(size))}</style></head><body>",
+            f"<h1>{html.escape(result.title)}</h1>",
+            '<p>The whole sheet as one image: <a href="sheet.png">sheet.png</a>. '
+            "Each tile links to its file; the details are what the manifest would record.</p>",
+            f"<p>Not shown (unreadable):</p><ul>{skipped}</ul>" if skipped else "",
+            *sections,
+            "</body></html>",
+            "",
+        ]
+    )
+    index = folder / "index.html"
+    write_atomic(index, page.encode("utf-8"))
+    return index
+
+
+def _figure(folder: Path, tile: Any) -> str:
+    relative = f"tiles/{tile.path}"
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, tile.data)
+    shown = relative
+    if os.path.splitext(tile.path)[1].lower() not in BROWSER_FORMATS:  # e.g. TIFF: add a PNG to look at
+        shown = f"{relative}.view.png"
+        ok, buffer = cv2.imencode(".png", displayable(tile.image))
+        if ok:
+            write_atomic(folder / shown, buffer.tobytes())
+    lines = "<br>".join(
+        f"<b>{html.escape(line)}</b>" if number == 0 else html.escape(line) for number, line in enumerate(tile.caption)
+    )
+    details = html.escape(json.dumps(tile.details, indent=1, ensure_ascii=True))
+    return (
+        f'<figure><a href="{_url(relative)}"><img src="{_url(shown)}" alt="{html.escape(tile.path)}" '
+        f'loading="lazy"></a><figcaption>{lines}<details><summary>details</summary><pre>{details}</pre>'
+        "</details></figcaption></figure>"
+    )
+
+
+def _url(path: str) -> str:
+    """Relative link; undecodable file names were kept as surrogate escapes and go back to their bytes."""
+    return quote(path.encode("utf-8", "surrogateescape"))

@@ -1,0 +1,166 @@
+"""`augcli expand --scheduler` on a real Dask cluster, through the CLI, on real image files.
+
+One `distributed.LocalCluster` (2 worker processes, one thread each) serves the whole session; the tests
+pass its address as `--scheduler tcp://...`, as a user would with a cluster they run. Lost workers are
+real: a test-only worker plugin (`tests/dask_faults.py`) makes a worker process `os._exit` on marked files.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from augcli.cli import app
+from augcli.manifest import read_records
+from tests.conftest import make_dataset, textured, tree_bytes, write_image, write_recipe
+
+RECIPE = """
+seed: 11
+copies: 2
+transforms:
+  - {name: hflip, p: 0.5}
+  - {name: rotate, angle_range: [-20, 20], p: 0.8}
+  - {name: gaussian_noise, p: 0.5}
+"""
+
+
+@pytest.fixture(scope="session")
+def crash_flags(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("crash-flags")
+
+
+@pytest.fixture(scope="session")
+def cluster(crash_flags):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from tests.dask_faults import CrashOnSource
+
+    # A task is given up (KilledWorker) after 2 worker deaths instead of 4: the same paths, fewer restarts.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=0
+        )
+    with cluster, distributed.Client(cluster) as client:
+        client.register_plugin(CrashOnSource(str(crash_flags)))
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("data") / "ds", {"train/ants": 7, "train/bees": 7, "val/ants": 2})
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory) -> Path:
+    return write_recipe(tmp_path_factory.mktemp("recipe") / "recipe.yaml", RECIPE)
+
+
+@pytest.fixture(scope="module")
+def reference(dataset, recipe, tmp_path_factory) -> dict[str, bytes]:
+    """The local, single-process expansion every cluster run must reproduce byte for byte."""
+    return expand_tree(recipe, dataset, tmp_path_factory.mktemp("ref") / "out", "--workers", "1")
+
+
+def expand(recipe: Path, dataset: Path, out: Path, *options: str):
+    from typer.testing import CliRunner
+
+    return CliRunner().invoke(app, ["expand", str(recipe), str(dataset), "-o", str(out), "-q", *options])
+
+
+def expand_tree(recipe: Path, dataset: Path, out: Path, *options: str) -> dict[str, bytes]:
+    result = expand(recipe, dataset, out, *options)
+    assert result.exit_code == 0, result.output
+    return tree_bytes(out)
+
+
+def test_pool_and_cluster_outputs_are_byte_identical(cluster, dataset, recipe, reference, tmp_path) -> None:
+    assert len(reference) == 1 + 14 * 3 + 2  # manifest, train originals and copies, val originals
+    two = expand_tree(recipe, dataset, tmp_path / "two", "--workers", "2")
+    on_cluster = expand_tree(recipe, dataset, tmp_path / "cluster", "--scheduler", cluster)
+    assert two == reference
+    assert on_cluster == reference
+
+
+def test_local_cluster_started_by_augcli(dataset, recipe, reference, tmp_path) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    assert expand_tree(recipe, dataset, out, "--scheduler", "local-cluster", "--workers", "2") == reference
+
+
+def test_worker_killed_mid_run_is_retried_with_the_same_result(cluster, crash_flags, recipe, tmp_path) -> None:
+    data = make_dataset(tmp_path / "ds", {"train/ants": 5, "train/bees": 5})
+    write_image(data / "train" / "bees" / "crash_once_bee.jpg", textured(seed=77))
+    reference = expand_tree(recipe, data, tmp_path / "ref", "--workers", "1")
+    assert expand_tree(recipe, data, tmp_path / "cluster", "--scheduler", cluster) == reference
+    assert (crash_flags / "crash_once_bee.jpg.crashed").exists(), "a worker process really died"
+
+
+def test_poison_file_is_isolated_and_reported(cluster, recipe, tmp_path) -> None:
+    # 24 sources and --workers 1 make chunks of 3, so the poison file shares its chunk with innocent ones.
+    data = make_dataset(tmp_path / "ds", {"train/ants": 12, "train/bees": 11})
+    write_image(data / "train" / "bees" / "crash_always_bee.jpg", textured(seed=99))
+    reference = expand_tree(recipe, data, tmp_path / "ref", "--workers", "1")
+
+    result = expand(recipe, data, tmp_path / "cluster", "--scheduler", cluster, "--workers", "1")
+    assert result.exit_code == 1, result.output  # finished, with one file reported
+    assert "crashed_worker" in result.output
+    records = list(read_records(tmp_path / "cluster" / "manifest.jsonl"))
+    skipped = [r for r in records if r["type"] == "skipped"]
+    assert [(r["source"], r["reason"]) for r in skipped] == [("train/bees/crash_always_bee.jpg", "crashed_worker")]
+    expected = [
+        r
+        for r in read_records(tmp_path / "ref" / "manifest.jsonl")
+        if r["type"] == "output" and r["source"] != "train/bees/crash_always_bee.jpg"
+    ]
+    assert [r for r in records if r["type"] == "output"] == expected
+    written = tree_bytes(tmp_path / "cluster")
+    assert {k: v for k, v in reference.items() if k in written and k != "manifest.jsonl"} == {
+        k: v for k, v in written.items() if k != "manifest.jsonl"
+    }
+
+
+def test_worker_version_mismatch_is_refused_before_any_work(cluster, dataset, recipe, tmp_path, monkeypatch) -> None:
+    import augcli.executor_dask as executor_dask
+
+    real = executor_dask.runtime_versions()
+    monkeypatch.setattr(executor_dask, "runtime_versions", lambda: {**real, "opencv": "0.0.1"})
+    result = expand(recipe, dataset, tmp_path / "out", "--scheduler", cluster)
+    assert result.exit_code == 2, result.output
+    assert "opencv" in result.output and "0.0.1" in result.output and real["opencv"] in result.output
+    assert cluster.rsplit(":", 1)[0] in result.output  # names the worker
+    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+    assert not list((tmp_path / "out").rglob("*.jpg")), "no image is written before the check"
+
+
+def test_scheduler_without_the_extra_says_what_to_install(dataset, recipe, tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what `import distributed` meets without the extra
+    result = expand(recipe, dataset, tmp_path / "out", "--scheduler", "local-cluster")
+    assert result.exit_code == 2
+    assert "pip install 'augcli[dask]'" in result.output
+    assert not (tmp_path / "out").exists(), "nothing is written before the check"
+
+
+def test_malformed_scheduler_is_a_usage_error(dataset, recipe, tmp_path) -> None:
+    result = expand(recipe, dataset, tmp_path / "out", "--scheduler", "my-cluster")
+    assert result.exit_code == 2
+    assert "tcp://host:8786" in result.output
+
+
+def test_help_and_local_runs_do_not_import_dask() -> None:
+    code = (
+        "import sys\n"
+        "from augcli.cli import app\n"
+        "import augcli.expand\n"
+        "try:\n"
+        "    app(['expand', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--scheduler" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
