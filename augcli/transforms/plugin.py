@@ -120,7 +120,8 @@ class Plugin(Transform):
 
     def sample(self, rng, ctx):
         user = instance(self.function, self.params)
-        return dict(user.sample(rng, ctx)) if hasattr(user, "sample") else {}
+        # User code may return numpy scalars or tuples: give apply() exactly what a replay from the manifest would.
+        return json.loads(json.dumps(dict(user.sample(rng, ctx)), allow_nan=False)) if hasattr(user, "sample") else {}
 
     def apply(self, image, params, ctx):
         out = instance(self.function, self.params).apply(image, params, ctx)
