@@ -32,6 +32,10 @@ from augcli.executor import default_workers
 from augcli.imageio import DEFAULT_MAX_PIXELS
 from augcli.manifest import MANIFEST_NAME, SCHEMA_VERSION, safe_output_path
 from augcli.recipe import Recipe, load_recipe
+from augcli.storage import exists as storage_exists
+from augcli.storage import get_options, is_url, join, redact
+from augcli.storage import is_file as storage_is_file
+from augcli.storage import walk as storage_walk
 
 STATE_DIR = ".augcli"  # an unfinished `expand` run keeps its journal here (see resume.py)
 BATCH = 32
@@ -50,7 +54,21 @@ def audit(
 ) -> AuditReport:
     """Audit an output folder (everything) or a manifest file alone (what needs no files).
 
-    `replay`: a whole number of outputs to rebuild, or a fraction in (0, 1) of them."""
+    `replay`: a whole number of outputs to rebuild, or a fraction in (0, 1) of them. `target` and `source` may
+    be URLs (s3://...): objects are read through storage.py, the manifest is fetched to a temporary file."""
+    if is_url(target):
+        from augcli.audit_remote import audit_remote
+
+        return audit_remote(
+            str(target),
+            source=None if source is None else str(source),
+            recipe=recipe,
+            replay=replay,
+            near_dup_threshold=near_dup_threshold,
+            imbalance_warn=imbalance_warn,
+            workers=workers,
+            max_pixels=max_pixels,
+        )
     target = Path(target)
     if not target.exists():
         raise DatasetError(f"nothing to audit at {target}: give an expanded dataset folder or its manifest")
@@ -58,15 +76,27 @@ def audit(
     manifest = target / MANIFEST_NAME if files else target
     if not manifest.is_file():
         raise ManifestError(f"{target} holds no {MANIFEST_NAME}: not an expanded dataset, or its run never finished")
-    if source is not None and not Path(source).is_dir():
-        raise DatasetError(f"source dataset {source} is not a folder")
+    source_root = source_location(source)
     wanted = load_recipe(recipe) if recipe is not None else None
     report = AuditReport(str(target), str(manifest), files)
-    run = _Audit(report, target if files else None, Path(source) if source else None, workers or default_workers())
+    run = _Audit(report, target if files else None, source_root, workers or default_workers())
     run.wanted, run.threshold, run.max_pixels, run.replay = wanted, near_dup_threshold, max_pixels, replay
     run.run(manifest)
     balance_warnings(report, imbalance_warn)
     return report
+
+
+def source_location(source: str | Path | None) -> Path | str | None:
+    """The --source root: a Path, or a URL kept as a string; refused when it is not there."""
+    if source is None:
+        return None
+    if is_url(source):
+        if not storage_exists(str(source)):
+            raise DatasetError(f"source dataset {redact(source)} not found")
+        return str(source)
+    if not Path(source).is_dir():
+        raise DatasetError(f"source dataset {source} is not a folder")
+    return Path(source)
 
 
 class _Audit:
@@ -87,7 +117,8 @@ class _Audit:
 
     # --- the streaming pass ---------------------------------------------------------------------------
     def run(self, manifest: Path) -> None:
-        for results in run_ordered(inspect_files, batched(self._jobs(manifest), BATCH), self.workers, self.max_pixels):
+        jobs = batched(self._jobs(manifest), BATCH)
+        for results in run_ordered(inspect_files, jobs, self.workers, self.max_pixels, get_options()):
             for result in results:
                 self._on_file(*result)
         if self.footer is None:
@@ -187,7 +218,7 @@ class _Audit:
 
     def _safe(self, path: str, number: int) -> bool:
         try:
-            if self.out is not None:
+            if self.out is not None and not is_url(self.out):
                 safe_output_path(self.out, path)
             elif not lexically_safe(path):
                 raise ManifestError(f"unsafe path in manifest: {path!r} (must be relative to the output folder)")
@@ -224,7 +255,8 @@ class _Audit:
     def _on_file(self, meta: tuple, sha: str | None, image_hash: int | None, problem: str) -> None:
         if meta[0] == "src":
             _, number, source, expected = meta
-            where = str(self.source_root / source)
+            root = self.source_root
+            where = redact(join(root, source)) if is_url(root) else str(root / source)  # type: ignore[operator]
             if problem:
                 self.report.add("source_missing", "integrity", f"source {problem} in the source dataset", where, number)
             elif sha != expected:
@@ -280,7 +312,10 @@ class _Audit:
     def _orphans(self) -> None:
         assert self.out is not None
         jobs = []
-        for folder, dirs, names in os.walk(self.out):
+        # Objects: one listing arranged as os.walk would give it (relpath/islink below work on URL strings too:
+        # the difference of two URLs under one root, and never a link).
+        walk = storage_walk(str(self.out)) if is_url(self.out) else os.walk(self.out)
+        for folder, dirs, names in walk:
             rel_folder = os.path.relpath(folder, self.out).replace(os.sep, "/")
             if rel_folder == "." and STATE_DIR in dirs:
                 dirs.remove(STATE_DIR)
@@ -303,7 +338,7 @@ class _Audit:
                 )
                 if not link:
                     jobs.append((str(self.out), rel, ("orphan", rel)))
-        for results in run_ordered(inspect_files, batched(jobs, BATCH), self.workers, self.max_pixels):
+        for results in run_ordered(inspect_files, batched(jobs, BATCH), self.workers, self.max_pixels, get_options()):
             for result in results:
                 self._on_file(*result)
 
@@ -352,7 +387,7 @@ class _Audit:
             return
         jobs = []
         for _, path, row in sorted(self.chosen, key=lambda c: c[1]):
-            if root == self.out and not (self.out / row["source"]).is_file():
+            if root == self.out and not storage_is_file(str(self.out), row["source"]):
                 self.report.add(
                     "replay_skipped", "warning", f"source {row['source']} not in the output; pass --source", path
                 )
@@ -360,7 +395,8 @@ class _Audit:
             jobs.append((str(root), row))
         recipe_json = self.recipe.model_dump_json()
         versions = version_drift(self.header.get("versions") or {})
-        for results in run_ordered(replay_rows, batched(jobs, 4), self.workers, recipe_json, self.max_pixels):
+        options = get_options()
+        for results in run_ordered(replay_rows, batched(jobs, 4), self.workers, recipe_json, self.max_pixels, options):
             for path, problem in results:
                 self.report.replayed += 1
                 if problem:

@@ -140,16 +140,20 @@ Job = tuple[str, str, Any]  # (root, relative path, caller's data passed through
 Inspected = tuple[Any, str | None, int | None, str]  # (caller's data, sha256, dhash, problem)
 
 
-def inspect_files(jobs: list[Job], max_pixels: int) -> list[Inspected]:
-    """sha256 and dHash of each file; a missing or undecodable file gives a problem instead."""
+def inspect_files(jobs: list[Job], max_pixels: int, storage_options: tuple = ()) -> list[Inspected]:
+    """sha256 and dHash of each file; a missing or undecodable file gives a problem instead. A root may be a
+    URL (storage.py; `storage_options` reach worker processes this way)."""
+    from augcli import storage
     from augcli.errors import ImageReadError
-    from augcli.imageio import decode, read_bytes
+    from augcli.imageio import decode
     from augcli.phash import dhash
 
+    if storage_options:
+        storage.set_options(storage_options)
     results: list[Inspected] = []
     for root, rel, data in jobs:
         try:
-            content = read_bytes(Path(root) / rel)
+            content = storage.read(root, rel)
         except ImageReadError as exc:
             results.append((data, None, None, exc.reason))
             continue

@@ -20,20 +20,27 @@ def _recipe(recipe_json: str) -> Any:
     return Recipe.model_validate_json(recipe_json)
 
 
-def replay_rows(jobs: list[tuple[str, dict[str, Any]]], recipe_json: str, max_pixels: int) -> list[tuple[str, str]]:
+def replay_rows(
+    jobs: list[tuple[str, dict[str, Any]]], recipe_json: str, max_pixels: int, storage_options: tuple = ()
+) -> list[tuple[str, str]]:
     """(output path, problem or "") per job; a job is (source root, the row's path/source/label/transforms/sha256)."""
+    if storage_options:
+        from augcli import storage
+
+        storage.set_options(storage_options)
     return [(row["path"], _replay_one(root, row, recipe_json, max_pixels)) for root, row in jobs]
 
 
 def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: int) -> str:
     from augcli.errors import ImageReadError
-    from augcli.imageio import encode, read_image
+    from augcli.imageio import decode, encode
     from augcli.pipeline import replay
+    from augcli.storage import read
     from augcli.transforms.base import ApplyContext
 
     recipe = _recipe(recipe_json)
     try:
-        image = read_image(Path(root) / row["source"], max_pixels).image
+        image = decode(read(root, row["source"]), row["source"], max_pixels).image
         ctx = ApplyContext(load=_guarded_loader(root, max_pixels))
         out = replay(image, row["transforms"], recipe.steps_for(row["label"]), ctx)
         data = encode(out, os.path.splitext(row["path"])[1], recipe.quality)
@@ -47,14 +54,20 @@ def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: in
 
 def _guarded_loader(root: str, max_pixels: int):
     """Partner sources for mixing transforms: names come from the manifest, so vet them before opening."""
-    from augcli.imageio import read_image
+    from augcli.imageio import decode, read_image
+    from augcli.storage import is_url, read
 
-    real_root = Path(root).resolve()
+    remote = is_url(root)
+    real_root = None if remote else Path(root).resolve()
 
     @lru_cache(maxsize=8)
     def load(source: str):
+        if not lexically_safe(source):
+            raise ValueError(f"unsafe partner path {source!r}")
+        if remote:  # object keys have no symlinks to follow out
+            return decode(read(root, source), source, max_pixels).image
         path = Path(root) / source
-        if not lexically_safe(source) or not path.resolve().is_relative_to(real_root):
+        if not path.resolve().is_relative_to(real_root):
             raise ValueError(f"unsafe partner path {source!r}")
         return read_image(path, max_pixels).image
 

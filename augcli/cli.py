@@ -26,6 +26,13 @@ def fail(error: AugcliError) -> typer.Exit:
     return typer.Exit(int(error.exit_code))
 
 
+STORAGE_OPTION = typer.Option(
+    metavar="KEY=VALUE",
+    help="key=value for fsspec URLs (repeatable), e.g. endpoint_url=http://host:9000 or profile=NAME. Credentials"
+    " are best left to the environment (AWS_ACCESS_KEY_ID ...); values given here are never printed.",
+)
+
+
 @app.callback()
 def main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -40,9 +47,12 @@ def main(
 @app.command()
 def expand(
     recipe: Annotated[Path, typer.Argument(help="YAML recipe.")],
-    dataset: Annotated[Path, typer.Argument(help="Dataset root: root/<class>/ or root/<split>/<class>/.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (outside the dataset).")],
+    dataset: Annotated[
+        str, typer.Argument(help="Dataset root: root/<class>/ or root/<split>/<class>/; a path or a URL (s3://...).")
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output folder or URL (outside the dataset).")],
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).", min=1)] = None,
+    storage_option: Annotated[list[str] | None, STORAGE_OPTION] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -78,6 +88,7 @@ def expand(
         bar = tqdm(total=total, unit="img", disable=quiet or None, dynamic_ncols=True, file=sys.stderr)
 
     try:
+        _use_storage(storage_option, dataset, output)
         if scheduler:  # a missing extra or a malformed address fails before anything is written
             from augcli.executor_dask import require_dask
 
@@ -98,7 +109,8 @@ def expand(
         raise fail(error) from None
     except KeyboardInterrupt:
         typer.secho(
-            f"augcli: interrupted; the work done so far is kept in {output}. Run the same command again to resume",
+            f"augcli: interrupted; the work done so far is kept in {_shown(output)}. Run the same command again to "
+            "resume",
             fg=typer.colors.YELLOW,
             err=True,
         )
@@ -109,6 +121,23 @@ def expand(
     typer.echo(expand_summary(result))
     if result.skipped and not keep_going:
         raise typer.Exit(int(ExitCode.FAILURES))
+
+
+def _use_storage(options: list[str] | None, *locations: str | None) -> None:
+    """Storage options for this process (and, through the run's settings, its workers); fail early when a
+    URL needs an extra that is not installed."""
+    from augcli import storage
+
+    storage.set_options(storage.parse_options(options or []))
+    for location in locations:
+        if location is not None:
+            storage.require(location)
+
+
+def _shown(location: str | Path) -> str:
+    from augcli.storage import redact
+
+    return redact(location)
 
 
 @app.command()
@@ -167,8 +196,10 @@ def tta(
 
 @app.command()
 def audit(
-    target: Annotated[Path, typer.Argument(help="Expanded dataset folder, or a manifest.jsonl alone.")],
-    source: Annotated[Path | None, typer.Option(help="Source dataset: check every source still matches.")] = None,
+    target: Annotated[str, typer.Argument(help="Expanded dataset folder or URL, or a manifest.jsonl alone.")],
+    source: Annotated[
+        str | None, typer.Option(help="Source dataset (path or URL): check every source still matches.")
+    ] = None,
     recipe: Annotated[Path | None, typer.Option(help="Recipe file the dataset must have been made with.")] = None,
     replay: Annotated[
         str | None, typer.Option(help="Rebuild N outputs (e.g. 20) or a fraction of them (e.g. 0.1) from their params.")
@@ -179,6 +210,7 @@ def audit(
     ] = 6,
     imbalance_warn: Annotated[float, typer.Option(help="Warn when a split's class size ratio exceeds this.")] = 3.0,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).", min=1)] = None,
+    storage_option: Annotated[list[str] | None, STORAGE_OPTION] = None,
 ) -> None:
     """Check an expanded dataset: files vs manifest, sources, recipe, split leakage, replay, balance."""
     from augcli.audit import audit as run_audit
@@ -189,6 +221,7 @@ def audit(
     try:
         if output_format not in renderers:
             raise DatasetError(f"--format must be one of {', '.join(renderers)}, not {output_format!r}")
+        _use_storage(storage_option, target, source)
         report = run_audit(
             target,
             source=source,

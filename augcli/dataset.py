@@ -46,6 +46,7 @@ class Dataset:
     skipped: list[Skipped] = field(default_factory=list)
     empty_classes: list[str] = field(default_factory=list)
     ignored: int = 0  # non-image files, not errors
+    stamps: dict[str, str] = field(default_factory=dict)  # URL datasets: relpath -> size:ETag (dataset_remote)
 
     def classes(self, split: str | None = None) -> list[str]:
         return sorted({s.label for s in self.samples if s.split == split})
@@ -59,7 +60,13 @@ def is_hidden(name: str) -> bool:
 
 
 def scan(root: str | Path) -> Dataset:
-    root = Path(root)
+    from augcli.storage import is_url, local_path
+
+    if is_url(root):  # s3://, gs://, ...: one listing, the same rules (fsspec only loaded for URLs)
+        from augcli.dataset_remote import scan_remote
+
+        return scan_remote(str(root))
+    root = local_path(root)
     if not root.exists():
         raise DatasetError(f"dataset folder not found: {root}")
     if not root.is_dir():

@@ -35,6 +35,7 @@ from augcli.resume import (
     sweep_temporaries,
     write_run_state,
 )
+from augcli.storage import get_options, is_url, local_path
 from augcli.worker import Settings, WorkItem
 
 
@@ -87,11 +88,26 @@ def expand(
 ) -> ExpandResult:
     """Expand a dataset into `output`, continuing an earlier unfinished or finished run of the same recipe
     there (see resume.py): verified work is kept, the rest is done, and the committed manifest is the one
-    an uninterrupted run would write."""
+    an uninterrupted run would write. An output URL (s3://...) is written by expand_remote.py."""
+    if is_url(output):
+        from augcli.expand_remote import expand_remote
+
+        return expand_remote(
+            recipe_path,
+            dataset_root,
+            str(output),
+            workers=workers,
+            scheduler=scheduler,
+            max_pixels=max_pixels,
+            force=force,
+            strict=strict,
+            on_start=on_start,
+            on_progress=on_progress,
+        )
     started = time.perf_counter()
     recipe = load_recipe(recipe_path)
     dataset = scan(dataset_root)
-    output = Path(output)
+    output = local_path(output)
     check_output(dataset.root, output, force, resume=True)
     items = plan(recipe, dataset)
     settings = Settings(
@@ -100,6 +116,7 @@ def expand(
         output_root=str(output),
         max_pixels=max_pixels,
         partners=partner_lists(recipe, dataset),
+        storage_options=get_options(),  # for a dataset URL
     )
     result = ExpandResult(output, output / MANIFEST_NAME, dataset.layout, _initial_counts(dataset))
     result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
@@ -220,11 +237,8 @@ def _output_error(exc: OSError, output: Path) -> OutputError:
 def check_output(source_root: Path, output: Path, force: bool, *, resume: bool = False) -> None:
     """Refuse unusable output folders. With `resume` (expand), a folder holding an earlier augcli run is
     accepted: the caller continues or, with --force, rebuilds it (resume.previous_run)."""
-    source, target = source_root.resolve(), output.resolve()
-    if target == source or target.is_relative_to(source):
-        raise OutputError(f"output folder {output} is inside the dataset {source_root}; choose a folder outside it")
-    if source.is_relative_to(target):
-        raise OutputError(f"output folder {output} contains the dataset {source_root}; choose another folder")
+    if not is_url(source_root):  # a dataset in object storage can neither hold nor contain a local folder
+        _check_nesting(source_root, output)
     if output.exists() and not output.is_dir():
         raise OutputError(f"output path {output} exists and is not a folder")
     if resume and holds_run(output):
@@ -232,6 +246,14 @@ def check_output(source_root: Path, output: Path, force: bool, *, resume: bool =
     if output.is_dir() and any(e.name != STATE_DIR for e in output.iterdir()) and not force:
         what = "an expanded dataset" if (output / MANIFEST_NAME).exists() else "other files"
         raise OutputError(f"output folder {output} already holds {what}; use an empty folder or --force")
+
+
+def _check_nesting(source_root: Path, output: Path) -> None:
+    source, target = source_root.resolve(), output.resolve()
+    if target == source or target.is_relative_to(source):
+        raise OutputError(f"output folder {output} is inside the dataset {source_root}; choose a folder outside it")
+    if source.is_relative_to(target):
+        raise OutputError(f"output folder {output} contains the dataset {source_root}; choose another folder")
 
 
 def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:

@@ -157,12 +157,24 @@ def reusable(item: WorkItem, rows: Rows | None, out: Path, source_root: Path, cl
         return False
     if any(r.get("label") != item.label or r.get("split") != item.split for r in rows):
         return False
-    if rows[0].get("source_sha256") != file_sha256(source_root / item.source):
+    if rows[0].get("source_sha256") != source_sha256(source_root, item.source):
         return False
     try:
         return all(file_sha256(safe_output_path(out, r["path"])) == r.get("sha256") for r in rows)
     except ManifestError:
         return False
+
+
+def source_sha256(source_root: Path | str, rel: str) -> str | None:
+    """A source's sha256; the dataset may be a URL (storage.py)."""
+    from augcli import storage
+
+    if not storage.is_url(source_root):
+        return file_sha256(Path(source_root) / rel)
+    try:
+        return hashlib.sha256(storage.read(str(source_root), rel)).hexdigest()
+    except Exception:  # noqa: BLE001  (missing or unreadable: not reusable, the source is redone)
+        return None
 
 
 def file_sha256(path: Path) -> str | None:

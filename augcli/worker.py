@@ -13,11 +13,11 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from augcli import storage
 from augcli.errors import ImageReadError
-from augcli.imageio import Decoded, decode, encodable, encode, read_bytes, to_bit_depth, write_atomic
+from augcli.imageio import Decoded, decode, encodable, encode, to_bit_depth
 from augcli.pipeline import augment
 from augcli.recipe import Recipe
 from augcli.seeding import rng_for, stable_id
@@ -33,6 +33,9 @@ class Settings:
     output_root: str
     max_pixels: int
     partners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "split/label" -> sources
+    # Roots may be URLs (storage.py). Options (credentials, endpoint) go to the workers, never into a repr.
+    storage_options: tuple[tuple[str, Any], ...] = field(default=(), repr=False)
+    parts: bool = False  # remote output: each chunk also writes its manifest part (parts.py)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class WorkItem:
     split: str | None
     original_out: str | None = None
     outputs: tuple[tuple[int, str], ...] = ()
+    stamp: str = ""  # remote output only: the source's size and ETag/mtime, part of its chunk's key (parts.py)
 
 
 @lru_cache(maxsize=4)
@@ -54,13 +58,20 @@ def _recipe(recipe_json: str) -> Recipe:
 def process_chunk(settings: Settings, items: list[WorkItem]) -> list[list[dict[str, Any]]]:
     """Rows for each item, in item order."""
     recipe = _recipe(settings.recipe_json)
-    return [process_item(settings, recipe, item) for item in items]
+    if settings.storage_options:
+        storage.set_options(settings.storage_options)
+    rows = [process_item(settings, recipe, item) for item in items]
+    storage.flush()  # remote outputs are sent together (storage.write batch); nothing queued for local ones
+    if settings.parts:  # after every output of the chunk is written
+        from augcli.parts import write_part
+
+        write_part(settings.output_root, recipe.sha256(), items, rows)
+    return rows
 
 
 def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> list[dict[str, Any]]:
-    source_path = Path(settings.source_root) / item.source
     try:
-        data = read_bytes(source_path)
+        data = storage.read(settings.source_root, item.source)
         decoded = decode(data, item.source, settings.max_pixels)
     except ImageReadError as exc:
         return [skipped_row(item, exc.reason, exc.detail or str(exc))]
@@ -69,7 +80,7 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> list[dic
     rows: list[dict[str, Any]] = []
     try:
         if item.original_out:
-            write_atomic(Path(settings.output_root) / item.original_out, data)
+            storage.write(settings.output_root, item.original_out, data, batch=True)
             rows.append(_row(item.original_out, "original", base, decoded, decoded.image, source_sha))
         if item.outputs:
             rows.extend(_augmented_rows(settings, recipe, item, decoded, base))
@@ -133,7 +144,7 @@ def _augmented_rows(settings, recipe, item, decoded: Decoded, base) -> list[dict
             partners=partners,
             ctx=ctx,
         )
-        write_atomic(Path(settings.output_root) / out_rel, rendered.data)
+        storage.write(settings.output_root, out_rel, rendered.data, batch=True)
         row = _row(out_rel, "augmented", base, decoded, rendered.image, hashlib.sha256(rendered.data).hexdigest())
         row.update(copy=copy, seed=rendered.seed, transforms=rendered.applied, sources=rendered.sources)
         rows.append(row)
@@ -144,7 +155,7 @@ def partner_loader(source_root: str, max_pixels: int):
     """Loads other sources of the dataset for mixing transforms, with the same read policy."""
 
     def load(source: str):
-        return decode(read_bytes(Path(source_root) / source), source, max_pixels).image
+        return decode(storage.read(source_root, source), source, max_pixels).image
 
     return lru_cache(maxsize=8)(load)
 
