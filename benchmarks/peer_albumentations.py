@@ -1,0 +1,71 @@
+"""The typical recipe as a hand-written peer script: albumentations Compose + multiprocessing.Pool +
+cv2.imwrite, K copies per source, JPEG quality 95.
+
+Usage: NO_ALBUMENTATIONS_UPDATE=1 python benchmarks/peer_albumentations.py DATASET OUTPUT --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations 2.0.8 queries PyPI on import otherwise
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import list_images, make_folders, one_thread_per_process, output_names  # noqa: E402
+
+_job: dict = {}
+
+
+def typical_compose():
+    """hflip p=0.5, rotate +-15 reflect, brightness/contrast +-0.2, gaussian noise (1-5% of white) p=0.3."""
+    import albumentations as A
+    import cv2
+
+    return A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.Rotate(limit=15, border_mode=cv2.BORDER_REFLECT_101, p=1.0),
+            A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=1.0),
+            A.GaussNoise(std_range=(0.01, 0.05), p=0.3),
+        ]
+    )
+
+
+def _init(job: dict) -> None:
+    _job.update(job, compose=typical_compose())
+    one_thread_per_process()
+
+
+def _one(relpath: str) -> int:
+    import cv2
+
+    image = cv2.imread(str(Path(_job["source"]) / relpath), cv2.IMREAD_COLOR)
+    for name in output_names(relpath, _job["copies"]):
+        out = _job["compose"](image=image)["image"]
+        cv2.imwrite(str(Path(_job["output"]) / name), out, [cv2.IMWRITE_JPEG_QUALITY, _job["quality"]])
+    return _job["copies"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("source")
+    parser.add_argument("output")
+    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--quality", type=int, default=95)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    images = list_images(args.source)
+    make_folders(args.output, images)
+    job = {"source": args.source, "output": args.output, "copies": args.copies, "quality": args.quality}
+    with multiprocessing.Pool(args.workers, initializer=_init, initargs=(job,)) as pool:
+        written = sum(pool.imap_unordered(_one, images, chunksize=4))
+    print(written)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
