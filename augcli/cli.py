@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from augcli.errors import AugcliError, ExitCode
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="augcli",
@@ -24,6 +27,46 @@ app = typer.Typer(
 def fail(error: AugcliError) -> typer.Exit:
     typer.secho(f"augcli: error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(int(error.exit_code))
+
+
+class Progress:
+    """A tqdm bar on stderr, created when the library announces its total (`start`), closed on exit."""
+
+    def __init__(self, unit: str, quiet: bool) -> None:
+        self.unit, self.quiet, self.bar = unit, quiet, None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit=self.unit, disable=self.quiet or None, dynamic_ncols=True, file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_reporting(call: Callable[[], T], interrupted: str) -> T:
+    """Run a library call: user errors become their exit code, Ctrl-C exits 130 with `interrupted`."""
+    try:
+        return call()
+    except AugcliError as error:
+        raise fail(error) from None
+    except KeyboardInterrupt:
+        typer.secho(f"augcli: interrupted; {interrupted}", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+def finish(summary: str, skipped: list, keep_going: bool) -> None:
+    typer.echo(summary)
+    if skipped and not keep_going:
+        raise typer.Exit(int(ExitCode.FAILURES))
 
 
 STORAGE_OPTION = typer.Option(
@@ -76,24 +119,16 @@ def expand(
 
     Run again on the same OUTPUT to resume an interrupted run or to add new sources: verified outputs are
     kept and only the rest is done."""
-    from tqdm import tqdm
-
     from augcli.expand import expand as run_expand
     from augcli.render import expand_summary
 
-    bar: tqdm | None = None
-
-    def start(total: int) -> None:
-        nonlocal bar
-        bar = tqdm(total=total, unit="img", disable=quiet or None, dynamic_ncols=True, file=sys.stderr)
-
-    try:
+    def run(progress: Progress):
         _use_storage(storage_option, dataset, output)
         if scheduler:  # a missing extra or a malformed address fails before anything is written
             from augcli.executor_dask import require_dask
 
             require_dask(scheduler)
-        result = run_expand(
+        return run_expand(
             recipe,
             dataset,
             output,
@@ -102,25 +137,16 @@ def expand(
             max_pixels=max_pixels,
             force=force,
             strict=strict,
-            on_start=start,
-            on_progress=lambda n: bar.update(n) if bar else None,
+            on_start=progress.start,
+            on_progress=progress.update,
         )
-    except AugcliError as error:
-        raise fail(error) from None
-    except KeyboardInterrupt:
-        typer.secho(
-            f"augcli: interrupted; the work done so far is kept in {_shown(output)}. Run the same command again to "
-            "resume",
-            fg=typer.colors.YELLOW,
-            err=True,
+
+    with Progress("img", quiet) as progress:
+        result = run_reporting(
+            lambda: run(progress),
+            f"the work done so far is kept in {_shown(output)}. Run the same command again to resume",
         )
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    finally:
-        if bar is not None:
-            bar.close()
-    typer.echo(expand_summary(result))
-    if result.skipped and not keep_going:
-        raise typer.Exit(int(ExitCode.FAILURES))
+    finish(expand_summary(result), result.skipped, keep_going)
 
 
 def _use_storage(options: list[str] | None, *locations: str | None) -> None:
@@ -156,42 +182,27 @@ def tta(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Write deterministic test-time-augmentation views of a split, with their inverse maps, into OUTPUT."""
-    from tqdm import tqdm
-
     from augcli.render import tta_summary
     from augcli.tta import tta as run_tta
 
-    bar: tqdm | None = None
-
-    def start(total: int) -> None:
-        nonlocal bar
-        bar = tqdm(total=total, unit="src", disable=quiet or None, dynamic_ncols=True, file=sys.stderr)
-
     view_list = [v.strip() for v in views.split(",") if v.strip()] if views else None
-    try:
-        result = run_tta(
-            recipe,
-            dataset,
-            output,
-            split=split,
-            views=view_list,
-            workers=workers,
-            max_pixels=max_pixels,
-            force=force,
-            on_start=start,
-            on_progress=lambda n: bar.update(n) if bar else None,
+    with Progress("src", quiet) as progress:
+        result = run_reporting(
+            lambda: run_tta(
+                recipe,
+                dataset,
+                output,
+                split=split,
+                views=view_list,
+                workers=workers,
+                max_pixels=max_pixels,
+                force=force,
+                on_start=progress.start,
+                on_progress=progress.update,
+            ),
+            "no manifest was written",  # tta does not resume: its manifest is written when the run completes
         )
-    except AugcliError as error:
-        raise fail(error) from None
-    except KeyboardInterrupt:  # tta does not resume: the manifest is only written when the run completes
-        typer.secho("augcli: interrupted; no manifest was written", fg=typer.colors.YELLOW, err=True)
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    finally:
-        if bar is not None:
-            bar.close()
-    typer.echo(tta_summary(result))
-    if result.skipped and not keep_going:
-        raise typer.Exit(int(ExitCode.FAILURES))
+    finish(tta_summary(result), result.skipped, keep_going)
 
 
 @app.command()
