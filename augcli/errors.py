@@ -36,6 +36,18 @@ class OutputError(AugcliError):
     """The output location is unusable (inside the input, not empty, not writable)."""
 
 
+class StorageError(AugcliError):
+    """A URL cannot be used: the extra is missing, or the store refused the request."""
+
+
+class ClusterError(AugcliError):
+    """The Dask extra is missing, or the cluster cannot be reached or used."""
+
+
+class WorkerVersionError(ClusterError):
+    """A worker runs other versions of the libraries that decide the output bytes than the driver."""
+
+
 class ImageReadError(AugcliError):
     """One source image could not be decoded; the run skips it and reports it.
 

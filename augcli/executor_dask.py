@@ -23,7 +23,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from augcli.errors import AugcliError
+from augcli.errors import ClusterError, WorkerVersionError
 from augcli.executor import CRASHED_MESSAGE, _ordered  # the local pool's wording: same manifest either way
 from augcli.worker import Settings, WorkItem, process_chunk, skipped_row
 
@@ -31,14 +31,6 @@ LOCAL_CLUSTER = "local-cluster"
 INSTALL_HINT = "pip install 'augcli[dask]'"
 
 Rows = list[list[dict[str, Any]]]
-
-
-class ClusterError(AugcliError):
-    """The Dask extra is missing, or the cluster cannot be reached or used."""
-
-
-class WorkerVersionError(ClusterError):
-    """A worker runs other versions of the libraries that decide the output bytes than the driver."""
 
 
 def require_dask(scheduler: str) -> None:

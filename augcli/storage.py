@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from augcli.errors import AugcliError, ImageReadError
+from augcli.errors import ImageReadError, StorageError
 
 # Protocols whose fsspec implementation lives in an augcli extra.
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
@@ -27,10 +27,6 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 
 _options: tuple[tuple[str, Any], ...] = ()  # --storage-option pairs for every URL of this process
-
-
-class StorageError(AugcliError):
-    """A URL cannot be used: the extra is missing, or the store refused the request."""
 
 
 def is_url(location: str | Path) -> bool:
