@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+# The same extensions augcli walks (dataset.IMAGE_EXTENSIONS), so every contestant reads the same sources;
+# kept literal so the peer scripts import nothing from augcli.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
 
 def list_images(root: str | Path) -> list[str]:

@@ -36,3 +36,10 @@ def test_bench_runs_and_writes_one_table(tmp_path: Path) -> None:
     assert report.count("| measure |") == 1  # one table
     text = readme.read_text(encoding="utf-8")
     assert "old" not in text and report.strip() in text and text.endswith("after\n")
+
+
+def test_benchmark_lists_the_same_sources_as_augcli() -> None:
+    from augcli.dataset import IMAGE_EXTENSIONS
+    from benchmarks.common import IMAGE_SUFFIXES
+
+    assert set(IMAGE_EXTENSIONS) == IMAGE_SUFFIXES
