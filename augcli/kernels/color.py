@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import max_value, merge_alpha, split_alpha, to_dtype
+from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha, to_dtype
 
 
 def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
@@ -20,7 +20,7 @@ def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
         table = lut.astype(np.uint8)
         if table.ndim == 2:
             table = np.ascontiguousarray(table.reshape(256, 1, table.shape[1]))
-        return cv2.LUT(color, table)
+        return keep_shape(cv2.LUT(color, table), color)  # cv2 drops a trailing single channel axis
     table = lut.astype(color.dtype)
     if table.ndim == 1:
         return table[color]
@@ -30,9 +30,44 @@ def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return out
 
 
+def linear_8bit(color: np.ndarray, scales: list[float], offsets: list[float]) -> np.ndarray:
+    """out = rint(v * scale_c + offset_c), saturated, for an 8-bit image (one scale and offset per channel).
+
+    cv2.transform with a diagonal matrix computes exactly that in SIMD, ~1.6x faster than cv2.LUT (a
+    scalar lookup per byte) and with the same bytes as the table on every 8-bit value; 16-bit images
+    keep their table (float32 there would be off by one on some large values)."""
+    n = 1 if color.ndim == 2 else color.shape[2]
+    matrix = np.zeros((n, n + 1), dtype=np.float64)
+    matrix[np.arange(n), np.arange(n)] = scales
+    matrix[:, n] = offsets
+    return keep_shape(cv2.transform(color, matrix), color)
+
+
+_LEVELS: dict[np.dtype, np.ndarray] = {}
+
+
 def levels(dtype: np.dtype) -> np.ndarray:
-    """Every value an integer image can hold, as floats (the domain of a lookup table)."""
-    return np.arange(int(max_value(dtype)) + 1, dtype=np.float64)
+    """Every value an integer image can hold, as floats (the domain of a lookup table).
+
+    Built once per type and read-only: callers derive new tables from it, never write into it."""
+    dtype = np.dtype(dtype)
+    table = _LEVELS.get(dtype)
+    if table is None:
+        table = np.arange(int(max_value(dtype)) + 1, dtype=np.float64)
+        table.flags.writeable = False
+        _LEVELS[dtype] = table
+    return table
+
+
+def mean_value(color: np.ndarray) -> float:
+    """Mean of every colour value (all channels together).
+
+    A contiguous image is summed as one wide plane: cv2.sumElems of that is about twice as fast as
+    cv2.mean over three interleaved channels, and the sum is the same."""
+    if color.flags.c_contiguous and color.ndim == 3:
+        return cv2.sumElems(color.reshape(color.shape[0], -1))[0] / color.size
+    n = 1 if color.ndim == 2 else color.shape[2]
+    return float(np.mean(cv2.mean(color)[:n]))
 
 
 def is_colour(color: np.ndarray) -> bool:
@@ -47,9 +82,15 @@ def brightness_contrast(image: np.ndarray, *, brightness: float, contrast: float
     """
     color, alpha = split_alpha(image)
     white = max_value(image.dtype)
-    mean = float(np.mean(cv2.mean(color)[: 1 if color.ndim == 2 else color.shape[2]]))
-    lut = np.clip(np.rint((levels(image.dtype) - mean) * (1.0 + contrast) + mean + brightness * white), 0, white)
-    return merge_alpha(apply_lut(color, lut), alpha)
+    mean = mean_value(color)
+    # (v - mean) * (1 + contrast) + mean + brightness * white, as one scale and one offset.
+    scale, offset = 1.0 + contrast, mean * -contrast + brightness * white
+    if color.dtype == np.uint8:
+        n = 1 if color.ndim == 2 else color.shape[2]
+        return merge_alpha(linear_8bit(color, [scale] * n, [offset] * n), alpha)
+    lut = levels(image.dtype) * scale
+    lut += offset
+    return merge_alpha(apply_lut(color, np.clip(np.rint(lut, out=lut), 0, white, out=lut)), alpha)
 
 
 def _hsv_luts(hue_shift: float, saturation: float, value: float, dtype: np.dtype) -> tuple[np.ndarray, ...]:
@@ -71,9 +112,11 @@ def hue_saturation_value(image: np.ndarray, *, hue_shift: float, saturation: flo
         return merge_alpha(apply_lut(color, val_lut), alpha)
     if image.dtype == np.uint8:
         hsv = cv2.cvtColor(color, cv2.COLOR_BGR2HSV)
-        h, s, v = cv2.split(hsv)
-        hue_lut, sat_lut, val_lut = _hsv_luts(hue_shift, saturation, value, np.dtype(np.uint8))
-        hsv = cv2.merge([apply_lut(h, hue_lut), apply_lut(s, sat_lut), apply_lut(v, val_lut)])
+        luts = _hsv_luts(hue_shift, saturation, value, np.dtype(np.uint8))
+        # Only the planes that change go through a table (a hue-only shift touches a third of the values).
+        for index, (amount, lut) in enumerate(zip((hue_shift, saturation, value), luts, strict=True)):
+            if amount != 0:
+                cv2.insertChannel(apply_lut(cv2.extractChannel(hsv, index), lut), hsv, index)
         return merge_alpha(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR), alpha)
     white = max_value(image.dtype)
     hsv = cv2.cvtColor(color.astype(np.float32) / white, cv2.COLOR_BGR2HSV)
@@ -89,6 +132,8 @@ def rgb_shift(image: np.ndarray, *, r_shift: float, g_shift: float, b_shift: flo
     color, alpha = split_alpha(image)
     white = max_value(image.dtype)
     shifts = [b_shift, g_shift, r_shift] if is_colour(color) else [(r_shift + g_shift + b_shift) / 3.0]
+    if color.dtype == np.uint8 and (color.ndim == 2 or color.shape[2] == len(shifts)):
+        return merge_alpha(linear_8bit(color, [1.0] * len(shifts), [s * white for s in shifts]), alpha)
     lv = levels(image.dtype)[:, None]
     lut = np.clip(np.rint(lv + np.asarray(shifts)[None, :] * white), 0, white)
     return merge_alpha(apply_lut(color, lut if len(shifts) > 1 else lut[:, 0]), alpha)
@@ -103,6 +148,9 @@ def channel_shuffle(image: np.ndarray, *, order: list[int]) -> np.ndarray:
     pairs = [v for i, source in enumerate(order) for v in (int(source), i)]
     cv2.mixChannels([color], [out], pairs)  # ~4x faster than numpy's fancy indexing or split/merge
     return merge_alpha(out, alpha)
+
+
+LUMA_BGR = np.array([0.114, 0.587, 0.299])  # ITU-R BT.601, the weights of cv2.COLOR_BGR2GRAY
 
 
 def grey_plane(color: np.ndarray) -> np.ndarray:
@@ -123,7 +171,7 @@ def grayscale(image: np.ndarray, *, keep_channels: bool = True) -> np.ndarray:
     grey = grey_plane(color)
     if not keep_channels and alpha is None:
         return grey
-    return merge_alpha(cv2.merge([grey, grey, grey]), alpha)
+    return merge_alpha(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), alpha)  # faster than cv2.merge of three
 
 
 SEPIA_BGR = np.array([[0.131, 0.534, 0.272], [0.168, 0.686, 0.349], [0.189, 0.769, 0.393]])
@@ -143,8 +191,16 @@ def channel_dropout(image: np.ndarray, *, channels: list[int], fill: float) -> n
     color, alpha = split_alpha(image)
     if not is_colour(color) or not channels:
         return image.copy()
-    out = color.copy()
-    out[:, :, list(channels)] = to_dtype(np.float64(fill * max_value(image.dtype)), image.dtype)
+    # Per-channel scalar masks: AND clears the dropped channels, OR sets them to the fill (one SIMD pass
+    # each; numpy's strided channel assignment was ~3x slower).
+    white = max_value(image.dtype)
+    value = float(to_dtype(np.float64(fill * white), image.dtype))
+    n = color.shape[2]
+    keep = tuple(0.0 if c in channels else white for c in range(n)) + (0.0,) * (4 - n)
+    out = cv2.bitwise_and(color, keep)
+    if value:
+        fills = tuple(value if c in channels else 0.0 for c in range(n)) + (0.0,) * (4 - n)
+        out = cv2.bitwise_or(out, fills, dst=out)
     return merge_alpha(out, alpha)
 
 
@@ -159,6 +215,8 @@ def fancy_pca(image: np.ndarray, *, alphas: list[float]) -> np.ndarray:
     cov = covariance(color) / (white * white)
     eigvals, eigvecs = np.linalg.eigh(cov)
     shift = eigvecs @ (np.asarray(alphas[:n], dtype=np.float64) * np.sqrt(np.clip(eigvals, 0, None)))
+    if color.dtype == np.uint8:
+        return merge_alpha(linear_8bit(color, [1.0] * n, [float(v) * white for v in shift]), alpha)
     lut = np.clip(np.rint(levels(image.dtype)[:, None] + shift[None, :] * white), 0, white)
     return merge_alpha(apply_lut(color, lut if n > 1 else lut[:, 0]), alpha)
 
@@ -179,13 +237,23 @@ def covariance(color: np.ndarray) -> np.ndarray:
 
 def jitter_brightness(color: np.ndarray, factor: float) -> np.ndarray:
     white = max_value(color.dtype)
+    if color.dtype == np.uint8:
+        n = 1 if color.ndim == 2 else color.shape[2]
+        return linear_8bit(color, [factor] * n, [0.0] * n)
     return apply_lut(color, np.clip(np.rint(levels(color.dtype) * factor), 0, white))
 
 
 def jitter_contrast(color: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the mean grey level (torchvision's adjust_contrast)."""
     white = max_value(color.dtype)
-    mean = float(cv2.mean(grey_plane(color))[0])
+    if is_colour(color):  # the grey's mean from the channel sums: no grey plane to build
+        sums = cv2.sumElems(color)[:3]
+        mean = float(np.dot(LUMA_BGR, sums)) / (color.shape[0] * color.shape[1])
+    else:
+        mean = float(cv2.mean(grey_plane(color))[0])
+    if color.dtype == np.uint8:
+        n = 1 if color.ndim == 2 else color.shape[2]
+        return linear_8bit(color, [factor] * n, [mean * (1.0 - factor)] * n)
     return apply_lut(color, np.clip(np.rint(levels(color.dtype) * factor + mean * (1.0 - factor)), 0, white))
 
 
@@ -193,8 +261,13 @@ def jitter_saturation(color: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the pixel's own grey (torchvision's adjust_saturation); grey images are unchanged."""
     if not is_colour(color) or factor == 1:
         return color
+    if color.shape[2] == 3:
+        # Grey is a fixed mix of B, G, R, so the blend is one 3x3 colour matrix: a single SIMD pass
+        # instead of grey plane, three-channel copy and addWeighted (the grey is not rounded first).
+        matrix = factor * np.eye(3) + (1.0 - factor) * np.tile(LUMA_BGR, (3, 1))
+        return cv2.transform(color, matrix)
     grey = grey_plane(color)
-    return cv2.addWeighted(color, factor, cv2.merge([grey, grey, grey]), 1.0 - factor, 0.0)
+    return cv2.addWeighted(color, factor, cv2.merge([grey] * color.shape[2]), 1.0 - factor, 0.0)
 
 
 def color_jitter(

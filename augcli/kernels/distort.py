@@ -27,7 +27,7 @@ def remap(
 ) -> np.ndarray:
     """Output pixel (y, x) takes the input at (map_y[y, x], map_x[y, x])."""
     flags, border, value = _WARP_INTERPOLATION[interpolation], BORDER_MODES[border_mode], fill_value(fill, image)
-    map_x, map_y = map_x.astype(np.float32), map_y.astype(np.float32)
+    map_x, map_y = map_x.astype(np.float32, copy=False), map_y.astype(np.float32, copy=False)
 
     def warp(im: np.ndarray) -> np.ndarray:
         return cv2.remap(im, map_x, map_y, flags, borderMode=border, borderValue=value)
@@ -74,17 +74,17 @@ def optical_distortion(
     height, width = image.shape[:2]
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
     norm = max(np.hypot(cx, cy), 1e-6)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    dx, dy = (x - cx) / norm, (y - cy) / norm
-    factor = 1.0 + k * (dx * dx + dy * dy)
-    return remap(
-        image,
-        cx + dx * factor * norm,
-        cy + dy * factor * norm,
-        border_mode=border_mode,
-        fill=fill,
-        interpolation=interpolation,
-    )
+    # dx depends on the column only and dy on the row only: build the two axes once and broadcast,
+    # so the full-size work is one pass for the factor and two per map (not ~20 passes over mgrid).
+    dx = (np.arange(width, dtype=np.float32) - np.float32(cx)) / np.float32(norm)
+    dy = (np.arange(height, dtype=np.float32) - np.float32(cy)) / np.float32(norm)
+    factor = (np.float32(k) * dy * dy)[:, None] + (np.float32(k) * dx * dx)[None, :]
+    factor += np.float32(1.0)
+    map_x = factor * (dx * np.float32(norm))[None, :]
+    map_x += np.float32(cx)
+    map_y = np.multiply(factor, (dy * np.float32(norm))[:, None], out=factor)
+    map_y += np.float32(cy)
+    return remap(image, map_x, map_y, border_mode=border_mode, fill=fill, interpolation=interpolation)
 
 
 def _grid_axis(size: int, steps: list[float]) -> np.ndarray:

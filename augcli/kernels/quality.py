@@ -19,7 +19,7 @@ def _round_trip(image: np.ndarray, suffix: str, quality: int) -> np.ndarray:
     color, alpha = split_alpha(image)
     wide = color.dtype == np.uint16
     color8 = np.rint(color / 257.0).astype(np.uint8) if wide else color
-    grey = color8.ndim == 2
+    grey = color8.ndim == 2 or color8.shape[2] == 1
     ok, buffer = cv2.imencode(suffix, np.ascontiguousarray(color8), [_QUALITY_FLAG[suffix], int(quality)])
     if not ok:
         raise ValueError(f"OpenCV could not encode a {color8.shape} image as {suffix}")

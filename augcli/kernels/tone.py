@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import max_value, merge_alpha, split_alpha
+from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha
 from augcli.kernels.color import apply_lut, is_colour, levels
 
 
@@ -31,7 +31,7 @@ def gamma(image: np.ndarray, *, gamma: float) -> np.ndarray:
 def invert(image: np.ndarray) -> np.ndarray:
     """out = white - in (a bitwise not, for unsigned images)."""
     color, alpha = split_alpha(image)
-    return merge_alpha(cv2.bitwise_not(color), alpha)
+    return merge_alpha(keep_shape(cv2.bitwise_not(color), color), alpha)
 
 
 def posterize(image: np.ndarray, *, bits: int) -> np.ndarray:
@@ -44,7 +44,16 @@ def posterize(image: np.ndarray, *, bits: int) -> np.ndarray:
 
 def solarize(image: np.ndarray, *, threshold: float) -> np.ndarray:
     """Invert the values above `threshold` (a fraction of white); 1 keeps the image."""
-    return _curve(image, lambda x: np.where(x > threshold, 1.0 - x, x))
+    if image.dtype != np.uint8:
+        return _curve(image, lambda x: np.where(x > threshold, 1.0 - x, x))
+    # 8-bit: white - v is v XOR 255, so the curve is v XOR (255 where v > t else 0): two SIMD passes
+    # (threshold, xor) instead of a scalar table lookup per value. t is the last level the curve keeps,
+    # found with the same float comparison the table would make.
+    color, alpha = split_alpha(image)
+    last_kept = int(np.count_nonzero(levels(image.dtype) / 255.0 <= threshold)) - 1
+    _, flip = cv2.threshold(color, last_kept, 255, cv2.THRESH_BINARY)
+    # Written into the mask's own buffer: a second fresh full-size array cost as much as the xor itself.
+    return merge_alpha(keep_shape(cv2.bitwise_xor(color, flip, dst=flip), color), alpha)
 
 
 def tone_curve(image: np.ndarray, *, low_shift: float, high_shift: float) -> np.ndarray:
@@ -63,7 +72,8 @@ def _planes(color: np.ndarray, by_channels: bool, op) -> np.ndarray:
     if color.ndim == 2:
         return op(color)
     if by_channels or not is_colour(color):
-        return cv2.merge([op(np.ascontiguousarray(color[:, :, c])) for c in range(color.shape[2])])
+        planes = [op(np.ascontiguousarray(color[:, :, c])) for c in range(color.shape[2])]
+        return keep_shape(cv2.merge(planes), color)  # (H, W, 1) stays three-dimensional
     ycc = cv2.cvtColor(color, cv2.COLOR_BGR2YCrCb)
     ycc[:, :, 0] = op(np.ascontiguousarray(ycc[:, :, 0]))
     return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
@@ -149,7 +159,7 @@ def _limits(counts: np.ndarray, cutoff: float) -> tuple[float, float]:
 def _filter(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     color, alpha = split_alpha(image)
     out = cv2.filter2D(color, -1, kernel.astype(np.float32), borderType=cv2.BORDER_REFLECT_101)
-    return merge_alpha(out, alpha)
+    return merge_alpha(keep_shape(out, color), alpha)
 
 
 IDENTITY_3x3 = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float64)
