@@ -38,6 +38,7 @@ class Progress:
     def start(self, total: int) -> None:
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: the driver stays single-threaded, so workers can fork
         self.bar = tqdm(total=total, unit=self.unit, disable=self.quiet or None, dynamic_ncols=True, file=sys.stderr)
 
     def update(self, n: int) -> None:

@@ -45,6 +45,20 @@ def _run_chunk(items: list[WorkItem]) -> list[list[dict[str, Any]]]:
     return process_chunk(_settings, items)
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """fork while the driver is single-threaded, else spawn.
+
+    Spawned workers each re-import augcli (numpy, OpenCV, the transform registry): about 0.5 CPU-second
+    per worker before any work, a large share of a run over a few hundred images. Forked workers start
+    with all of it loaded. Forking is only safe while no other Python thread can hold a lock at the
+    moment of the fork, so it is used only then (the CLI's progress bar runs without its monitor thread);
+    CPython's ProcessPoolExecutor starts fork workers before its own manager thread for the same reason.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -76,7 +90,7 @@ def _ordered_surviving_crashes(
     the head of the queue is re-run one item at a time in a fresh pool, so a poison file is isolated and
     becomes a `crashed_worker` skipped row; the other pending chunks are simply submitted again."""
     fn = fn or _run_chunk
-    context = multiprocessing.get_context("spawn")  # no fork of a parent holding threads (tqdm, OpenCV)
+    context = pool_context()
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker, initargs=(settings,))
