@@ -102,21 +102,11 @@ def _client(distributed, scheduler: str, workers: int):
 
 def runtime_versions() -> dict[str, str]:
     """The libraries that decide the output bytes (and the Python that unpickles the work)."""
-    import platform
+    from augcli.manifest import library_versions
 
-    import cv2
-    import numpy
-    import PIL
-
-    from augcli import __version__
-
-    return {
-        "augcli": __version__,
-        "opencv": cv2.__version__,
-        "numpy": numpy.__version__,
-        "pillow": PIL.__version__,
-        "python": ".".join(platform.python_version_tuple()[:2]),
-    }
+    versions = library_versions()  # the same record a manifest header holds, so drift is named alike
+    versions["python"] = ".".join(versions["python"].split(".")[:2])  # a patch release pickles the same
+    return versions
 
 
 def _worker_versions() -> dict[str, str]:

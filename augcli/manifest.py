@@ -8,10 +8,12 @@ disk is always whole. No timestamps: the same run gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +24,24 @@ SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.jsonl"
 
 
+# The modules whose code decides an output's bytes (sampling, kernels, decoding, encoding, seeding).
+BYTE_DECIDING = ("kernels", "transforms", "pipeline.py", "imageio.py", "worker.py", "seeding.py", "recipe.py")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 (first 16 hex digits) of the augcli source that decides output bytes.
+
+    The version number does not move when a kernel changes during development, so without this a replay
+    mismatch or a resumed run mixing two kernels' outputs could not be explained or refused."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for entry in BYTE_DECIDING:
+        for path in sorted((package / entry).rglob("*.py")) if (package / entry).is_dir() else [package / entry]:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def library_versions() -> dict[str, str]:
     import cv2
     import numpy
@@ -29,6 +49,7 @@ def library_versions() -> dict[str, str]:
 
     return {
         "augcli": __version__,
+        "augcli_code": code_fingerprint(),
         "opencv": cv2.__version__,
         "numpy": numpy.__version__,
         "pillow": PIL.__version__,

@@ -222,3 +222,19 @@ def test_hymenoptera_subset_train_val(runner, tmp_path: Path) -> None:
     assert len([r for r in outputs if r["split"] == "val"]) == 6
     sources = {p.relative_to(subset).as_posix() for p in subset.rglob("*") if p.is_file()}
     assert {r["source"] for r in outputs} == sources
+
+
+def test_manifest_header_fingerprints_the_byte_deciding_code(runner, sample_copy: Path, tmp_path: Path) -> None:
+    """The version number does not move when a kernel changes; the code fingerprint does, so a replay
+    mismatch can name it and a resume across a kernel change is refused."""
+    from augcli.audit_replay import version_drift
+    from augcli.manifest import code_fingerprint
+
+    out = tmp_path / "out"
+    assert run(runner, "expand", CONFIGS / "default.yaml", sample_copy, "-o", out, "-q").exit_code == 0
+    header = next(read_records(out / "manifest.jsonl"))
+    assert header["versions"]["augcli_code"] == code_fingerprint()
+    assert len(code_fingerprint()) == 16
+    drifted = {**header["versions"], "augcli_code": "0" * 16}
+    assert "augcli_code 0000000000000000 (manifest)" in version_drift(drifted)
+    assert "match" in version_drift(header["versions"])
