@@ -36,3 +36,27 @@ def one_thread_per_process() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def run_contestant(description: str, init, one, argv: list[str] | None = None) -> int:
+    """The command line and pool every contestant shares, so all list, split and schedule the work alike.
+
+    `init(job)` runs once per worker process; `one(relpath)` writes the outputs of one source."""
+    import argparse
+    import multiprocessing
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("source")
+    parser.add_argument("output")
+    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--quality", type=int, default=95)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--every", type=int, default=1, help="only every Nth source (for slow peers)")
+    args = parser.parse_args(argv)
+    images = list_images(args.source)[:: args.every]
+    make_folders(args.output, images)
+    job = {"source": args.source, "output": args.output, "copies": args.copies, "quality": args.quality}
+    with multiprocessing.Pool(args.workers, initializer=init, initargs=(job,)) as pool:
+        written = sum(pool.imap_unordered(one, images, chunksize=4))
+    print(written)
+    return 0

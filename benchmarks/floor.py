@@ -6,14 +6,12 @@ Usage: python benchmarks/floor.py DATASET OUTPUT --copies 5 --quality 95 --worke
 
 from __future__ import annotations
 
-import argparse
-import multiprocessing
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import list_images, make_folders, one_thread_per_process, output_names  # noqa: E402
+from benchmarks.common import one_thread_per_process, output_names, run_contestant  # noqa: E402
 
 _job: dict = {}
 
@@ -36,20 +34,7 @@ def _one(relpath: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("source")
-    parser.add_argument("output")
-    parser.add_argument("--copies", type=int, default=5)
-    parser.add_argument("--quality", type=int, default=95)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    images = list_images(args.source)
-    make_folders(args.output, images)
-    job = {"source": args.source, "output": args.output, "copies": args.copies, "quality": args.quality}
-    with multiprocessing.Pool(args.workers, initializer=_init, initargs=(job,)) as pool:
-        written = sum(pool.imap_unordered(_one, images, chunksize=4))
-    print(written)
-    return 0
+    return run_contestant(__doc__, _init, _one, argv)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ Usage: python benchmarks/peer_augmentor.py DATASET OUTPUT --workers 2
 
 from __future__ import annotations
 
-import argparse
-import multiprocessing
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import list_images, make_folders, output_names  # noqa: E402
+from benchmarks.common import output_names, run_contestant  # noqa: E402
 
 _job: dict = {}
 
@@ -66,21 +64,7 @@ def _one(relpath: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("source")
-    parser.add_argument("output")
-    parser.add_argument("--copies", type=int, default=5)
-    parser.add_argument("--quality", type=int, default=95)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--every", type=int, default=1, help="only every Nth source (Augmentor is slow)")
-    args = parser.parse_args(argv)
-    images = list_images(args.source)[:: args.every]
-    make_folders(args.output, images)
-    job = {"source": args.source, "output": args.output, "copies": args.copies, "quality": args.quality}
-    with multiprocessing.Pool(args.workers, initializer=_init, initargs=(job,)) as pool:
-        written = sum(pool.imap_unordered(_one, images, chunksize=4))
-    print(written)
-    return 0
+    return run_contestant(__doc__, _init, _one, argv)
 
 
 if __name__ == "__main__":
