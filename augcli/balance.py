@@ -15,14 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from augcli.dataset import Dataset
 from augcli.errors import RecipeError
 from augcli.recipe import Recipe, suggest
-from augcli.seeding import stable_id
+from augcli.seeding import stream_rng
 
-SPREAD_STREAM = int.from_bytes(b"balance", "little")  # keeps these draws apart from the per-output streams
+SPREAD_STREAM = "balance"  # keeps these draws apart from the per-output streams
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def spread(total: int, count: int, seed: int, class_key: str) -> list[int]:
     base, extra = divmod(total, count)
     copies = [base] * count
     if extra:
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, stable_id(class_key), SPREAD_STREAM])))
+        rng = stream_rng(seed, class_key, SPREAD_STREAM)
         for index in rng.permutation(count)[:extra]:
             copies[int(index)] += 1
     return copies

@@ -26,11 +26,11 @@ from augcli.expand import partner_lists, plan
 from augcli.imageio import DEFAULT_MAX_PIXELS, Decoded, decode, encode, read_bytes, to_bit_depth
 from augcli.pipeline import augment
 from augcli.recipe import Block, Recipe, load_recipe, suggest
-from augcli.seeding import rng_for, stable_id
+from augcli.seeding import rng_for, stream_rng
 from augcli.transforms.base import ApplyContext, Transform
 from augcli.worker import WorkItem, partner_loader, render_copy
 
-PICK_STREAM = int.from_bytes(b"preview", "little")  # keeps the source choice apart from the per-output streams
+PICK_STREAM = "preview"  # keeps the source choice apart from the per-output streams
 SHEET_WIDTH = 1600
 
 
@@ -142,7 +142,7 @@ def _pick(
     for label, items in groups.items():
         candidates = [i for i in items if i.outputs] or items  # prefer sources expand augments
         key = f"{candidates[0].split}/{label}"
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([recipe.seed, stable_id(key), PICK_STREAM])))
+        rng = stream_rng(recipe.seed, key, PICK_STREAM)
         chosen = []
         for index in rng.permutation(len(candidates)):
             if len(chosen) == per_class:

@@ -19,3 +19,11 @@ def stable_id(source_id: str) -> int:
 def rng_for(seed: int, source_id: str, copy_index: int) -> np.random.Generator:
     """The generator for one output: a pure function of (recipe seed, source, copy index)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, stable_id(source_id), copy_index])))
+
+
+def stream_rng(seed: int, key: str, stream: str) -> np.random.Generator:
+    """The generator for an auxiliary draw named `stream` (balance's spread, preview's pick) about `key`
+    (a split/class, say): a pure function of its arguments, apart from every per-output stream because the
+    third entropy word is the stream's name as a little-endian integer, not a copy index."""
+    name = int.from_bytes(stream.encode("utf-8"), "little")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, stable_id(key), name])))
