@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from augcli.errors import AugcliError, ExitCode
-
-T = TypeVar("T")
 
 app = typer.Typer(
     name="augcli",
@@ -24,9 +23,33 @@ app = typer.Typer(
 )
 
 
-def fail(error: AugcliError) -> typer.Exit:
-    typer.secho(f"augcli: error: {error}", fg=typer.colors.RED, err=True)
-    return typer.Exit(int(error.exit_code))
+def command(interrupted: Callable[..., str] | None = None) -> Callable[[Callable[..., ExitCode]], Callable]:
+    """Register a command on `app` behind the one error path every command shares.
+
+    The command's body parses, calls the library, prints its summary and returns an exit code. Here an
+    `AugcliError` becomes its message on stderr and its class's exit code, and Ctrl-C becomes exit 130 with
+    one line on stderr, extended by `interrupted(**params)` when the command can say what was kept.
+    Typer's own usage errors (a missing argument, `--workers 0`) are raised before the body runs and keep
+    typer's message and exit code 2."""
+
+    def register(body: Callable[..., ExitCode]) -> Callable:
+        @functools.wraps(body)
+        def run(**params: object) -> None:
+            try:
+                code = body(**params)
+            except AugcliError as error:
+                typer.secho(f"augcli: error: {error}", fg=typer.colors.RED, err=True)
+                raise typer.Exit(int(error.exit_code)) from None
+            except KeyboardInterrupt:
+                hint = f"; {interrupted(**params)}" if interrupted else ""
+                typer.secho(f"augcli: interrupted{hint}", fg=typer.colors.YELLOW, err=True)
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            if code != ExitCode.OK:
+                raise typer.Exit(int(code))
+
+        return app.command()(run)
+
+    return register
 
 
 class Progress:
@@ -53,21 +76,14 @@ class Progress:
             self.bar.close()
 
 
-def run_reporting(call: Callable[[], T], interrupted: str) -> T:
-    """Run a library call: user errors become their exit code, Ctrl-C exits 130 with `interrupted`."""
-    try:
-        return call()
-    except AugcliError as error:
-        raise fail(error) from None
-    except KeyboardInterrupt:
-        typer.secho(f"augcli: interrupted; {interrupted}", fg=typer.colors.YELLOW, err=True)
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-
-
-def finish(summary: str, skipped: list, keep_going: bool) -> None:
+def finish(summary: str, skipped: list, keep_going: bool) -> ExitCode:
+    """Print a run's summary; some sources skipped is exit 1 unless --keep-going."""
     typer.echo(summary)
-    if skipped and not keep_going:
-        raise typer.Exit(int(ExitCode.FAILURES))
+    return ExitCode.FAILURES if skipped and not keep_going else ExitCode.OK
+
+
+def _resume_hint(output: str, **_: object) -> str:
+    return f"the work done so far is kept in {_shown(output)}. Run the same command again to resume"
 
 
 STORAGE_OPTION = typer.Option(
@@ -88,7 +104,7 @@ def main(
         raise typer.Exit()
 
 
-@app.command()
+@command(interrupted=_resume_hint)
 def expand(
     recipe: Annotated[Path, typer.Argument(help="YAML recipe.")],
     dataset: Annotated[
@@ -115,7 +131,7 @@ def expand(
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even if some images could not be read.")] = False,
     strict: Annotated[bool, typer.Option(help="Stop at the first unreadable image (exit 1).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
+) -> ExitCode:
     """Augment a dataset into OUTPUT and write OUTPUT/manifest.jsonl.
 
     Run again on the same OUTPUT to resume an interrupted run or to add new sources: verified outputs are
@@ -123,13 +139,13 @@ def expand(
     from augcli.expand import expand as run_expand
     from augcli.render import expand_summary
 
-    def run(progress: Progress):
-        _use_storage(storage_option, dataset, output)
-        if scheduler:  # a missing extra or a malformed address fails before anything is written
-            from augcli.executor_dask import require_dask
+    _use_storage(storage_option, dataset, output)
+    if scheduler:  # a missing extra or a malformed address fails before anything is written
+        from augcli.executor_dask import require_dask
 
-            require_dask(scheduler)
-        return run_expand(
+        require_dask(scheduler)
+    with Progress("img", quiet) as progress:
+        result = run_expand(
             recipe,
             dataset,
             output,
@@ -141,13 +157,7 @@ def expand(
             on_start=progress.start,
             on_progress=progress.update,
         )
-
-    with Progress("img", quiet) as progress:
-        result = run_reporting(
-            lambda: run(progress),
-            f"the work done so far is kept in {_shown(output)}. Run the same command again to resume",
-        )
-    finish(expand_summary(result), result.skipped, keep_going)
+    return finish(expand_summary(result), result.skipped, keep_going)
 
 
 def _use_storage(options: list[str] | None, *locations: str | None) -> None:
@@ -167,7 +177,7 @@ def _shown(location: str | Path) -> str:
     return redact(location)
 
 
-@app.command()
+@command(interrupted=lambda **_: "no manifest was written")  # tta does not resume: its manifest is written at the end
 def tta(
     recipe: Annotated[Path, typer.Argument(help="YAML recipe (its `tta:` section, if any, names the views).")],
     dataset: Annotated[Path, typer.Argument(help="Dataset root: root/<class>/ or root/<split>/<class>/.")],
@@ -181,32 +191,29 @@ def tta(
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even if some images could not be read.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
+) -> ExitCode:
     """Write deterministic test-time-augmentation views of a split, with their inverse maps, into OUTPUT."""
     from augcli.render import tta_summary
     from augcli.tta import tta as run_tta
 
     view_list = [v.strip() for v in views.split(",") if v.strip()] if views else None
     with Progress("src", quiet) as progress:
-        result = run_reporting(
-            lambda: run_tta(
-                recipe,
-                dataset,
-                output,
-                split=split,
-                views=view_list,
-                workers=workers,
-                max_pixels=max_pixels,
-                force=force,
-                on_start=progress.start,
-                on_progress=progress.update,
-            ),
-            "no manifest was written",  # tta does not resume: its manifest is written when the run completes
+        result = run_tta(
+            recipe,
+            dataset,
+            output,
+            split=split,
+            views=view_list,
+            workers=workers,
+            max_pixels=max_pixels,
+            force=force,
+            on_start=progress.start,
+            on_progress=progress.update,
         )
-    finish(tta_summary(result), result.skipped, keep_going)
+    return finish(tta_summary(result), result.skipped, keep_going)
 
 
-@app.command()
+@command()
 def audit(
     target: Annotated[str, typer.Argument(help="Expanded dataset folder or URL, or a manifest.jsonl alone.")],
     source: Annotated[
@@ -223,30 +230,27 @@ def audit(
     imbalance_warn: Annotated[float, typer.Option(help="Warn when a split's class size ratio exceeds this.")] = 3.0,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).", min=1)] = None,
     storage_option: Annotated[list[str] | None, STORAGE_OPTION] = None,
-) -> None:
+) -> ExitCode:
     """Check an expanded dataset: files vs manifest, sources, recipe, split leakage, replay, balance."""
     from augcli.audit import audit as run_audit
     from augcli.audit_report import to_github, to_json, to_text
     from augcli.errors import DatasetError
 
     renderers = {"text": to_text, "json": to_json, "github": to_github}
-    try:
-        if output_format not in renderers:
-            raise DatasetError(f"--format must be one of {', '.join(renderers)}, not {output_format!r}")
-        _use_storage(storage_option, target, source)
-        report = run_audit(
-            target,
-            source=source,
-            recipe=recipe,
-            replay=_replay_amount(replay),
-            near_dup_threshold=near_dup_threshold,
-            imbalance_warn=imbalance_warn,
-            workers=workers,
-        )
-    except AugcliError as error:
-        raise fail(error) from None
+    if output_format not in renderers:
+        raise DatasetError(f"--format must be one of {', '.join(renderers)}, not {output_format!r}")
+    _use_storage(storage_option, target, source)
+    report = run_audit(
+        target,
+        source=source,
+        recipe=recipe,
+        replay=_replay_amount(replay),
+        near_dup_threshold=near_dup_threshold,
+        imbalance_warn=imbalance_warn,
+        workers=workers,
+    )
     typer.echo(renderers[output_format](report))
-    raise typer.Exit(int(report.exit_code))
+    return report.exit_code
 
 
 def _replay_amount(text: str | None) -> float | None:
@@ -264,7 +268,7 @@ def _replay_amount(text: str | None) -> float | None:
     return value
 
 
-@app.command()
+@command()
 def preview(
     recipe: Annotated[Path, typer.Argument(help="YAML recipe.")],
     dataset: Annotated[Path, typer.Argument(help="Dataset root: root/<class>/ or root/<split>/<class>/.")],
@@ -287,7 +291,7 @@ def preview(
         int | None, typer.Option(help="Write the sheet with a palette of N colours (smaller file).", min=2, max=256)
     ] = None,
     max_pixels: Annotated[int, typer.Option(help="Refuse images larger than this many pixels.", min=1)] = 100_000_000,
-) -> None:
+) -> ExitCode:
     """Show what a recipe does to a few sources per class: a contact sheet (PNG) or an HTML page.
 
     The copies are exactly the files `expand` would write for those sources (same seeds, same code)."""
@@ -295,48 +299,45 @@ def preview(
     from augcli.preview import preview as run_preview
 
     class_list = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
-    try:
-        check_target(dataset, output)
-        result = run_preview(
-            recipe,
-            dataset,
-            per_class=per_class,
-            copies=copies,
-            classes=class_list,
-            split=split,
-            seed=seed,
-            each=each,
-            max_pixels=max_pixels,
-        )
-        written = write_html(result, output, tile_size) if html else write_sheet(result, output, tile_size, colors)
-    except AugcliError as error:
-        raise fail(error) from None
+    check_target(dataset, output)
+    result = run_preview(
+        recipe,
+        dataset,
+        per_class=per_class,
+        copies=copies,
+        classes=class_list,
+        split=split,
+        seed=seed,
+        each=each,
+        max_pixels=max_pixels,
+    )
+    written = write_html(result, output, tile_size) if html else write_sheet(result, output, tile_size, colors)
     for skipped in result.skipped:
         typer.secho(f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})", err=True)
     typer.echo(f"{result.tiles} tiles in {len(result.rows)} rows -> {written}")
+    return ExitCode.OK
 
 
-@app.command()
+@command()
 def transforms(
     name: Annotated[str | None, typer.Argument(help="Show one transform in detail.")] = None,
-) -> None:
+) -> ExitCode:
     """List every transform with its parameters and defaults (generated from the registry)."""
     from augcli.render import transform_detail, transform_table
 
-    try:
-        typer.echo(transform_detail(name) if name else transform_table())
-    except AugcliError as error:
-        raise fail(error) from None
+    typer.echo(transform_detail(name) if name else transform_table())
+    return ExitCode.OK
 
 
-@app.command()
-def schema() -> None:
+@command()
+def schema() -> ExitCode:
     """Print the recipe's JSON Schema (point your editor's YAML plugin at it)."""
     import json
 
     from augcli.recipe import Recipe
 
     typer.echo(json.dumps(Recipe.model_json_schema(), indent=2))
+    return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover
