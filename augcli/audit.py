@@ -12,32 +12,37 @@ from __future__ import annotations
 import hashlib
 import heapq
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from augcli import storage
 from augcli.audit_checks import (
     TRAIN,
     batched,
+    crashed_file,
+    crashed_replay,
     inspect_files,
-    lexically_safe,
-    manifest_lines,
     place,
     recipe_findings,
-    run_ordered,
+    replay_rows,
     schema_problems,
+    version_drift,
 )
 from augcli.audit_report import AuditReport, balance_warnings
 from augcli.errors import DatasetError, ManifestError
-from augcli.executor import default_workers
+from augcli.executor import Job, default_workers, run
 from augcli.imageio import DEFAULT_MAX_PIXELS
-from augcli.manifest import MANIFEST_NAME, SCHEMA_VERSION, safe_output_path
+from augcli.manifest import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    STATE_DIR,
+    lexically_safe,
+    manifest_lines,
+    safe_output_path,
+)
 from augcli.recipe import Recipe, load_recipe
-from augcli.storage import exists as storage_exists
-from augcli.storage import get_options, is_url, join, redact
-from augcli.storage import is_file as storage_is_file
-from augcli.storage import walk as storage_walk
 
-STATE_DIR = ".augcli"  # an unfinished `expand` run keeps its journal here (see resume.py)
 BATCH = 32
 
 
@@ -55,44 +60,61 @@ def audit(
     """Audit an output folder (everything) or a manifest file alone (what needs no files).
 
     `replay`: a whole number of outputs to rebuild, or a fraction in (0, 1) of them. `target` and `source` may
-    be URLs (s3://...): objects are read through storage.py, the manifest is fetched to a temporary file."""
-    if is_url(target):
-        from augcli.audit_remote import audit_remote
-
-        return audit_remote(
-            str(target),
-            source=None if source is None else str(source),
-            recipe=recipe,
-            replay=replay,
-            near_dup_threshold=near_dup_threshold,
-            imbalance_warn=imbalance_warn,
-            workers=workers,
-            max_pixels=max_pixels,
-        )
-    target = Path(target)
-    if not target.exists():
+    be URLs (s3://...): objects are read through storage.py, and the manifest is fetched to a temporary file."""
+    remote = storage.is_url(target)
+    target = str(target).rstrip("/") if remote else Path(target)
+    shown = storage.redact(target) if remote else str(target)
+    files = not str(target).endswith(".jsonl") if remote else target.is_dir()  # type: ignore[union-attr]
+    if not remote and not target.exists():  # type: ignore[union-attr]
         raise DatasetError(f"nothing to audit at {target}: give an expanded dataset folder or its manifest")
-    files = target.is_dir()
-    manifest = target / MANIFEST_NAME if files else target
-    if not manifest.is_file():
-        raise ManifestError(f"{target} holds no {MANIFEST_NAME}: not an expanded dataset, or its run never finished")
+    out, manifest_rel = (target, MANIFEST_NAME) if files else _split(target, remote)
     source_root = source_location(source)
     wanted = load_recipe(recipe) if recipe is not None else None
-    report = AuditReport(str(target), str(manifest), files)
-    run = _Audit(report, target if files else None, source_root, workers or default_workers())
-    run.wanted, run.threshold, run.max_pixels, run.replay = wanted, near_dup_threshold, max_pixels, replay
-    run.run(manifest)
+    shown_manifest = storage.redact(storage.join(str(out), manifest_rel)) if remote else str(Path(out) / manifest_rel)
+    report = AuditReport(shown, shown_manifest, files)
+    auditor = _Audit(report, out if files else None, source_root, workers or default_workers())
+    auditor.wanted, auditor.threshold, auditor.max_pixels = wanted, near_dup_threshold, max_pixels
+    auditor.replay = replay
+    with tempfile.TemporaryDirectory(prefix="augcli-audit-") as local:
+        auditor.run(_local_manifest(out, manifest_rel, remote, files, shown, Path(local)))
     balance_warnings(report, imbalance_warn)
     return report
+
+
+def _split(target: Any, remote: bool) -> tuple[Any, str]:
+    if remote:
+        out, _, rel = target.rpartition("/")
+        return out, rel
+    return target.parent, target.name
+
+
+def _local_manifest(out: Any, rel: str, remote: bool, files: bool, shown: str, local: Path) -> Path:
+    """The manifest as a local file: itself, or a temporary copy of the object."""
+    missing = f"{shown} holds no {MANIFEST_NAME}: not an expanded dataset, or its run never finished"
+    if not remote:
+        manifest = Path(out) / rel
+        if not manifest.is_file():
+            raise ManifestError(missing)
+        return manifest
+    manifest = local / MANIFEST_NAME
+    try:
+        storage.download(out, rel, manifest)
+    except FileNotFoundError:
+        if files and not storage.exists(out):
+            raise DatasetError(f"nothing to audit at {shown}: give an expanded dataset or its manifest") from None
+        raise ManifestError(missing) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read {shown}: {storage.describe(exc)}") from None
+    return manifest
 
 
 def source_location(source: str | Path | None) -> Path | str | None:
     """The --source root: a Path, or a URL kept as a string; refused when it is not there."""
     if source is None:
         return None
-    if is_url(source):
-        if not storage_exists(str(source)):
-            raise DatasetError(f"source dataset {redact(source)} not found")
+    if storage.is_url(source):
+        if not storage.exists(str(source)):
+            raise DatasetError(f"source dataset {storage.redact(source)} not found")
         return str(source)
     if not Path(source).is_dir():
         raise DatasetError(f"source dataset {source} is not a folder")
@@ -117,8 +139,7 @@ class _Audit:
 
     # --- the streaming pass ---------------------------------------------------------------------------
     def run(self, manifest: Path) -> None:
-        jobs = batched(self._jobs(manifest), BATCH)
-        for results in run_ordered(inspect_files, jobs, self.workers, self.max_pixels, get_options()):
+        for results in self._inspect(self._jobs(manifest)):
             for result in results:
                 self._on_file(*result)
         if self.footer is None:
@@ -135,6 +156,10 @@ class _Audit:
             self._orphans()
         self._near_duplicates()
         self._replay()
+
+    def _inspect(self, jobs):
+        job = Job(inspect_files, self.max_pixels, crashed_file, storage.get_options())
+        return run(job, batched(jobs, BATCH), self.workers)
 
     def _jobs(self, manifest: Path):
         for number, record, problem in manifest_lines(manifest):
@@ -218,7 +243,7 @@ class _Audit:
 
     def _safe(self, path: str, number: int) -> bool:
         try:
-            if self.out is not None and not is_url(self.out):
+            if self.out is not None and not storage.is_url(self.out):
                 safe_output_path(self.out, path)
             elif not lexically_safe(path):
                 raise ManifestError(f"unsafe path in manifest: {path!r} (must be relative to the output folder)")
@@ -256,7 +281,7 @@ class _Audit:
         if meta[0] == "src":
             _, number, source, expected = meta
             root = self.source_root
-            where = redact(join(root, source)) if is_url(root) else str(root / source)  # type: ignore[operator]
+            where = storage.redact(storage.join(root, source)) if storage.is_url(root) else str(root / source)  # type: ignore[operator]
             if problem:
                 self.report.add("source_missing", "integrity", f"source {problem} in the source dataset", where, number)
             elif sha != expected:
@@ -314,7 +339,7 @@ class _Audit:
         jobs = []
         # Objects: one listing arranged as os.walk would give it (relpath/islink below work on URL strings too:
         # the difference of two URLs under one root, and never a link).
-        walk = storage_walk(str(self.out)) if is_url(self.out) else os.walk(self.out)
+        walk = storage.walk(str(self.out)) if storage.is_url(self.out) else os.walk(self.out)
         for folder, dirs, names in walk:
             rel_folder = os.path.relpath(folder, self.out).replace(os.sep, "/")
             if rel_folder == "." and STATE_DIR in dirs:
@@ -338,7 +363,7 @@ class _Audit:
                 )
                 if not link:
                     jobs.append((str(self.out), rel, ("orphan", rel)))
-        for results in run_ordered(inspect_files, batched(jobs, BATCH), self.workers, self.max_pixels, get_options()):
+        for results in self._inspect(jobs):
             for result in results:
                 self._on_file(*result)
 
@@ -376,8 +401,6 @@ class _Audit:
             heapq.heapreplace(self.chosen, (-key, row["path"], small))
 
     def _replay(self) -> None:
-        from augcli.audit_replay import replay_rows, version_drift
-
         if not self.replay or not self.chosen:
             return
         root = self.source_root or self.out
@@ -387,16 +410,15 @@ class _Audit:
             return
         jobs = []
         for _, path, row in sorted(self.chosen, key=lambda c: c[1]):
-            if root == self.out and not storage_is_file(str(self.out), row["source"]):
+            if root == self.out and not storage.is_file(str(self.out), row["source"]):
                 self.report.add(
                     "replay_skipped", "warning", f"source {row['source']} not in the output; pass --source", path
                 )
                 continue
             jobs.append((str(root), row))
-        recipe_json = self.recipe.model_dump_json()
         versions = version_drift(self.header.get("versions") or {})
-        options = get_options()
-        for results in run_ordered(replay_rows, batched(jobs, 4), self.workers, recipe_json, self.max_pixels, options):
+        job = Job(replay_rows, (self.recipe.model_dump_json(), self.max_pixels), crashed_replay, storage.get_options())
+        for results in run(job, batched(jobs, 4), self.workers):
             for path, problem in results:
                 self.report.replayed += 1
                 if problem:

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
-
-from augcli.executor import _ordered
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 TRAIN = "train"
@@ -38,21 +33,6 @@ OUTPUT_SCHEMA: dict[str, tuple] = {
 }
 SKIPPED_SCHEMA: dict[str, tuple] = {"source": (str,), "reason": (str,)}
 STEP_SCHEMA: dict[str, tuple] = {"name": (str,), "step": (str,), "params": (dict,)}
-
-
-def manifest_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """(line number, record or None, problem) for every line; streams, never raises on content."""
-    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"not valid JSON ({exc.msg})"
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("type"), str):
-                yield number, None, "not a manifest record (an object with a 'type')"
-                continue
-            yield number, record, ""
 
 
 def schema_problems(record: dict[str, Any]) -> list[str]:
@@ -98,14 +78,6 @@ def place(rel: str, layout: str) -> tuple[str | None, str | None]:
     return None, (parts[0] if len(parts) > 1 else None)
 
 
-def lexically_safe(rel: Any) -> bool:
-    """The part of manifest.safe_output_path that needs no file system (manifest-only audits)."""
-    if not isinstance(rel, str) or not rel or "\x00" in rel:
-        return False
-    parts = rel.replace("\\", "/").split("/")
-    return not (rel.startswith(("/", "\\")) or os.path.isabs(rel) or ".." in parts or parts[0].endswith(":"))
-
-
 def recipe_findings(header: dict[str, Any], wanted: Any, where: str) -> tuple[Any, list[str]]:
     """The header's recipe (None if unusable) and what is wrong with it.
 
@@ -140,16 +112,14 @@ Job = tuple[str, str, Any]  # (root, relative path, caller's data passed through
 Inspected = tuple[Any, str | None, int | None, str]  # (caller's data, sha256, dhash, problem)
 
 
-def inspect_files(jobs: list[Job], max_pixels: int, storage_options: tuple = ()) -> list[Inspected]:
+def inspect_files(max_pixels: int, jobs: list[Job]) -> list[Inspected]:
     """sha256 and dHash of each file; a missing or undecodable file gives a problem instead. A root may be a
-    URL (storage.py; `storage_options` reach worker processes this way)."""
+    URL (storage.py)."""
     from augcli import storage
     from augcli.errors import ImageReadError
     from augcli.imageio import decode
     from augcli.phash import dhash
 
-    if storage_options:
-        storage.set_options(storage_options)
     results: list[Inspected] = []
     for root, rel, data in jobs:
         try:
@@ -166,21 +136,59 @@ def inspect_files(jobs: list[Job], max_pixels: int, storage_options: tuple = ())
     return results
 
 
-def _init_worker() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
+def crashed_file(job: Job) -> Inspected:
+    return (job[2], None, None, "crashed the worker reading it (a native decoder crash, or out of memory?)")
 
 
-def run_ordered(fn: Callable, batches: Iterable[list], workers: int, *args: Any) -> Iterator[Any]:
-    """fn(batch, *args) for each batch on a spawn process pool, results in batch order, few in flight."""
-    if workers <= 1:
-        for batch in batches:
-            yield fn(batch, *args)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-        yield from _ordered(lambda f, b: pool.submit(f, b, *args), fn, batches, workers * 4)
+def replay_rows(settings: tuple[str, int], jobs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """(output path, problem or "") per job; a job is (source root, the row's path/source/label/transforms/sha256).
+
+    The output is rebuilt by the one renderer from its source and the recorded params (no randomness drawn),
+    encoded as expand encodes it, and compared by sha256: equal bytes prove the recorded params complete."""
+    return [(row["path"], _replay_one(root, row, *settings)) for root, row in jobs]
+
+
+def crashed_replay(job: tuple[str, dict[str, Any]]) -> tuple[str, str]:
+    return job[1]["path"], "replay failed: the worker process died (a native decoder crash, or out of memory?)"
+
+
+def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: int) -> str:
+    from augcli import storage
+    from augcli.errors import ImageReadError
+    from augcli.imageio import decode
+    from augcli.renderer import render
+    from augcli.transforms.base import ApplyContext
+    from augcli.worker import partner_loader, recipe_of
+
+    recipe = recipe_of(recipe_json)
+    try:
+        image = decode(storage.read(root, row["source"]), row["source"], max_pixels).image
+        rendered = render(
+            recipe,
+            image,
+            source=row["source"],
+            label=row["label"],
+            copy=0,
+            suffix=os.path.splitext(row["path"])[1],
+            ctx=ApplyContext(load=partner_loader(root, max_pixels)),
+            applied=row["transforms"],
+        )
+    except ImageReadError as exc:
+        return f"cannot read a source to replay from: {exc}"
+    except Exception as exc:  # a param the kernel rejects is itself a finding about the row
+        return f"replay failed: {type(exc).__name__}: {exc}"
+    sha = rendered.sha256
+    return "" if sha == row["sha256"] else f"replayed bytes differ (sha256 {sha[:12]}, manifest {row['sha256'][:12]})"
+
+
+def version_drift(recorded: dict[str, Any]) -> str:
+    from augcli.manifest import library_versions
+
+    running = library_versions()
+    drift = [f"{k} {recorded.get(k)} (manifest) vs {v} (running)" for k, v in running.items() if recorded.get(k) != v]
+    if drift:
+        return "library versions differ: " + ", ".join(drift)
+    return "library versions match, so the recorded params or the file do not belong to this row"
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -1,9 +1,13 @@
-"""Run chunks of work on a local process pool, streaming results back in submission order.
+"""The one runner: chunks of work run serially, on a local process pool or on a Dask cluster, and their
+results come back in the order the chunks were given, with few chunks in flight.
+
+A `Job` names a module-level function `fn(settings, chunk) -> [result per item]`, the settings every chunk
+shares (sent to each worker once), and what stands for an item whose worker died (`on_crash`, called in
+the driver). Every command that touches pixels (expand, tta, audit's hashing and replay) runs through
+`run()`, so all of them isolate a poison file the same way and set up their workers the same way.
 
 concurrent.futures rather than multiprocessing.Pool: Pool hangs forever when a worker dies, while
-ProcessPoolExecutor raises BrokenProcessPool. Workers get the run's settings once (initializer) and
-then only small lists of work items. At most a few chunks per worker are in flight, so the driver's
-memory does not grow with the dataset.
+ProcessPoolExecutor raises BrokenProcessPool, so the pool can be rebuilt and the poison file isolated.
 """
 
 from __future__ import annotations
@@ -17,32 +21,48 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
-from augcli.worker import Settings, WorkItem, process_chunk, skipped_row
-
-_settings: Settings | None = None
+from augcli.jobs import Job, prepare_worker, run_chunk
 
 
-def _init_worker(settings: Settings) -> None:
-    """One OpenCV thread per worker process: N workers times OpenCV's own threads oversubscribe cores."""
-    global _settings
-    _settings = settings
-    import cv2
+def run(job: Job, chunks: Iterable[list], workers: int, scheduler: str | None = None) -> Iterator[list]:
+    """Yield each chunk's results in the order the chunks were given."""
+    if scheduler is not None:  # "local-cluster" or a Dask scheduler address; the Dask extra is optional
+        from augcli.executor_dask import run_dask
 
-    cv2.setNumThreads(1)
+        return run_dask(job, chunks, workers, scheduler)
+    if workers <= 1:
+        return _serial(job, chunks)
+    return _ordered_surviving_crashes(job, chunks, workers, workers * 4)
 
 
-def _init_pool_worker(settings: Settings) -> None:
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def chunked(items: list, size: int) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def balanced_size(count: int, workers: int, most: int = 8) -> int:
+    """Small enough to keep every worker busy and show progress, big enough to amortise the IPC."""
+    return max(1, min(most, count // (workers * 8) or 1))
+
+
+def _init_pool_worker(job: Job) -> None:
     """Ctrl-C reaches the whole process group: only the driver handles it (it stops the pool cleanly).
     Never called in the driver itself (--workers 1), where Ctrl-C must keep working."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(settings)
+    prepare_worker(job)
 
 
-def _run_chunk(items: list[WorkItem]) -> list[list[dict[str, Any]]]:
-    assert _settings is not None, "worker not initialised"
-    return process_chunk(_settings, items)
+# --- the local pool ---------------------------------------------------------------------------------------
+
+
+def _serial(job: Job, chunks: Iterable[list]) -> Iterator[list]:
+    prepare_worker(job)
+    for chunk in chunks:
+        yield run_chunk(chunk)
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -59,45 +79,22 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def run_local(
-    settings: Settings,
-    chunks: Iterable[list[WorkItem]],
-    workers: int,
-    in_flight_per_worker: int = 4,
-) -> Iterator[list[list[dict[str, Any]]]]:
-    """Yield each chunk's rows in the order the chunks were given."""
-    if workers <= 1:
-        _init_worker(settings)
-        for chunk in chunks:
-            yield _run_chunk(chunk)
-        return
-    yield from _ordered_surviving_crashes(settings, chunks, workers, workers * in_flight_per_worker)
-
-
-CRASHED_MESSAGE = "the worker process died while processing this file (a crash in a native decoder, or out of memory?)"
-
-
 def _ordered_surviving_crashes(
-    settings: Settings, chunks: Iterable[list[WorkItem]], workers: int, limit: int, fn: Callable | None = None
-) -> Iterator[list[list[dict[str, Any]]]]:
-    """Like `_ordered`, but a worker that dies (segfault, OOM kill) does not end the run.
+    job: Job, chunks: Iterable[list], workers: int, limit: int, fn: Callable = run_chunk
+) -> Iterator[list]:
+    """Results in chunk order; a worker that dies (segfault, OOM kill) does not end the run.
 
     A dead worker breaks the whole pool and fails every pending chunk. The pool is rebuilt; the chunk at
     the head of the queue is re-run one item at a time in a fresh pool, so a poison file is isolated and
-    becomes a `crashed_worker` skipped row; the other pending chunks are simply submitted again."""
-    fn = fn or _run_chunk
+    becomes `job.on_crash(item)`; the other pending chunks are simply submitted again."""
     context = pool_context()
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker, initargs=(settings,))
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker, initargs=(job,))
 
     source = iter(chunks)
-    again: deque[list[WorkItem]] = deque()
-    pending: deque[tuple[list[WorkItem], Future]] = deque()
+    again: deque[list] = deque()
+    pending: deque[tuple[list, Future]] = deque()
     pool = new_pool()
     try:
         while True:
@@ -111,13 +108,13 @@ def _ordered_surviving_crashes(
                 return
             chunk, future = pending.popleft()
             try:
-                rows = future.result()
+                results = future.result()
             except BrokenProcessPool:
                 again = deque(c for c, _ in pending) + again
                 pending.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool, rows = _isolate(new_pool, chunk, fn)
-            yield rows
+                pool, results = _isolate(new_pool, chunk, fn, job.on_crash)
+            yield results
     finally:  # on error or Ctrl-C, do not start the chunks still queued
         for _, future in pending:
             future.cancel()
@@ -140,30 +137,16 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _isolate(new_pool: Callable[[], ProcessPoolExecutor], chunk: list[WorkItem], fn: Callable):
-    """Run a chunk that broke the pool one item at a time; items that kill their worker become skipped rows."""
-    pool, rows = new_pool(), []
+def _isolate(new_pool: Callable[[], ProcessPoolExecutor], chunk: list, fn: Callable, on_crash: Callable):
+    """Run a chunk that broke the pool one item at a time; an item that kills its worker gets `on_crash`."""
+    pool, results = new_pool(), []
     for item in chunk:
         try:
             with _sigint_blocked():
                 future = pool.submit(fn, [item])
-            rows.extend(future.result())
+            results.extend(future.result())
         except BrokenProcessPool:
             pool.shutdown(wait=True, cancel_futures=True)
             pool = new_pool()
-            rows.append([skipped_row(item, "crashed_worker", CRASHED_MESSAGE)])
-    return pool, rows
-
-
-def _ordered(submit: Callable[..., Future], fn: Callable, chunks: Iterable, limit: int) -> Iterator[Any]:
-    pending: deque[Future] = deque()
-    try:
-        for chunk in chunks:
-            pending.append(submit(fn, chunk))
-            if len(pending) >= limit:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:  # on error or Ctrl-C, do not start the chunks still queued
-        for future in pending:
-            future.cancel()
+            results.append(on_crash(item))
+    return pool, results

@@ -1,6 +1,6 @@
 """Run chunks of work on a Dask cluster, streaming results back in submission order.
 
-The same engine-neutral unit as the local pool (`worker.process_chunk(settings, items)`), so outputs are
+The same `executor.Job` as the local pool (`fn(settings, chunk)`), so outputs are
 byte-identical whatever runs them. The settings travel to every worker once (scattered); each task then
 carries only a chunk of small work items. At most a few chunks per worker thread are in flight, so the
 driver's memory does not grow with the dataset, and results are merged in the order chunks were given.
@@ -19,18 +19,14 @@ Failures, by kind:
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from augcli.errors import ClusterError, WorkerVersionError
-from augcli.executor import CRASHED_MESSAGE, _ordered  # the local pool's wording: same manifest either way
-from augcli.worker import Settings, WorkItem, process_chunk, skipped_row
+from augcli.jobs import Job, ordered
 
 LOCAL_CLUSTER = "local-cluster"
 INSTALL_HINT = "pip install 'augcli[dask]'"
-
-Rows = list[list[dict[str, Any]]]
 
 
 def require_dask(scheduler: str) -> None:
@@ -43,27 +39,27 @@ def require_dask(scheduler: str) -> None:
 
 
 def run_dask(
-    settings: Settings,
-    chunks: Iterable[list[WorkItem]],
+    job: Job,
+    chunks: Iterable[list],
     workers: int,
     scheduler: str,
     in_flight_per_worker: int = 4,
     retries: int = 2,
-) -> Iterator[Rows]:
-    """Yield each chunk's rows in the order the chunks were given (like `executor.run_local`)."""
+) -> Iterator[list]:
+    """Yield each chunk's results in the order the chunks were given (like the local pool)."""
     require_dask(scheduler)
     distributed = _distributed()
     with _client(distributed, scheduler, workers) as client:
         check_versions(client)
         # A task, not `client.scatter`: scattered data dies with the workers holding it (a poison file can
         # kill them all), a task's result is recomputed. Workers fetch it from each other, once per worker.
-        settings_future = client.submit(_identity, settings, pure=False)
+        job_future = client.submit(_identity, job, pure=False)
         threads = sum(client.nthreads().values()) or workers
 
-        def submit(fn, items: list[WorkItem]) -> _ChunkTask:
-            return _ChunkTask(client, fn, settings_future, items, retries, distributed.KilledWorker)
+        def submit(items: list) -> _ChunkTask:
+            return _ChunkTask(client, job_future, job.on_crash, items, retries, distributed.KilledWorker)
 
-        yield from _ordered(submit, _run_chunk, chunks, max(1, threads) * in_flight_per_worker)
+        yield from ordered(submit, chunks, max(1, threads) * in_flight_per_worker)
 
 
 def _identity(value):
@@ -135,31 +131,25 @@ def check_versions(client) -> None:
         )
 
 
-@functools.cache
-def _one_opencv_thread() -> None:
-    """Once per worker process: N worker threads times OpenCV's own threads would oversubscribe the cores."""
-    import cv2
+def _run_chunk(job: Job, items: list) -> list:
+    from augcli.jobs import prepare_worker, run_chunk
 
-    cv2.setNumThreads(1)
-
-
-def _run_chunk(settings: Settings, items: list[WorkItem]) -> Rows:
-    _one_opencv_thread()
-    return process_chunk(settings, items)
+    prepare_worker(job)  # cheap when repeated: the same job object per worker process after the first fetch
+    return run_chunk(items)
 
 
 class _ChunkTask:
     """One chunk's future, with `result()` isolating a poison file instead of failing the whole job."""
 
-    def __init__(self, client, fn, settings_future, items: list[WorkItem], retries: int, killed: type) -> None:
-        self.client, self.fn, self.settings, self.items = client, fn, settings_future, items
+    def __init__(self, client, job_future, on_crash, items: list, retries: int, killed: type) -> None:
+        self.client, self.job, self.on_crash, self.items = client, job_future, on_crash, items
         self.retries, self.killed = retries, killed
         self.future = self._submit(items)
 
-    def _submit(self, items: list[WorkItem]):
-        return self.client.submit(self.fn, self.settings, items, pure=False, retries=self.retries)
+    def _submit(self, items: list):
+        return self.client.submit(_run_chunk, self.job, items, pure=False, retries=self.retries)
 
-    def result(self) -> Rows:
+    def result(self) -> list:
         try:
             return self.future.result()
         except self.killed:
@@ -167,11 +157,11 @@ class _ChunkTask:
             # with it and can be blamed. One at a time, so the re-runs are never queued behind each other.
             return [self._one(item) for item in self.items]
 
-    def _one(self, item: WorkItem) -> list[dict[str, Any]]:
+    def _one(self, item: Any) -> Any:
         try:
             return self._submit([item]).result()[0]
         except self.killed:
-            return [skipped_row(item, "crashed_worker", CRASHED_MESSAGE)]
+            return self.on_crash(item)
 
     def cancel(self) -> bool:
         return self.future.cancel()

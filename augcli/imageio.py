@@ -12,6 +12,7 @@ so a killed run never leaves a torn file under a final name.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -166,6 +167,9 @@ def _drop_alpha(image: np.ndarray) -> np.ndarray:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a hidden temporary file beside `path`, then rename: readers see all or nothing."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if len(temp.name.encode("utf-8", "surrogateescape")) > 255:  # a final name near the limit still fits
+        digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
     try:
         with open(temp, "wb") as handle:
             handle.write(data)

@@ -22,10 +22,13 @@ from augcli.errors import ManifestError
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.jsonl"
+STATE_DIR = ".augcli"  # an unfinished run's state inside its output (resume.py, parts.py); never an output
 
 
 # The modules whose code decides an output's bytes (sampling, kernels, decoding, encoding, seeding).
-BYTE_DECIDING = ("kernels", "transforms", "pipeline.py", "imageio.py", "worker.py", "seeding.py", "recipe.py")
+BYTE_DECIDING = (
+    *("kernels", "transforms", "pipeline.py", "imageio.py", "renderer.py", "seeding.py", "recipe.py", "views.py"),
+)
 
 
 @lru_cache(maxsize=1)
@@ -99,29 +102,79 @@ class ManifestWriter:
         self.temp.unlink(missing_ok=True)
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Stream records, checking each line parses and the header's schema is known."""
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115  (closed by the with below)
-    except FileNotFoundError:
-        raise ManifestError(f"manifest not found: {path}") from None
-    with handle:
+def manifest_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, record or None, problem) for every line: streams, never raises on content (audit)."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, 1):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ManifestError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or "type" not in record:
-                raise ManifestError(f"{path}:{number}: not a manifest record")
-            if number == 1:
-                if record["type"] != "header":
-                    raise ManifestError(f"{path}:1: the first line must be the header")
-                if record.get("schema") != SCHEMA_VERSION:
-                    raise ManifestError(
-                        f"{path}:1: manifest schema {record.get('schema')!r} is not supported "
-                        f"(this augcli reads schema {SCHEMA_VERSION})"
-                    )
-            yield record
+                yield number, None, f"not valid JSON ({exc.msg})"
+                continue
+            if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+                yield number, None, "not a manifest record (an object with a 'type')"
+                continue
+            yield number, record, ""
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream records, refusing the first line that does not parse or a header this augcli cannot read."""
+    if not path.is_file():
+        raise ManifestError(f"manifest not found: {path}")
+    for number, record, problem in manifest_lines(path):
+        if record is None:
+            raise ManifestError(f"{path}:{number}: {problem}")
+        if number == 1:
+            if record["type"] != "header":
+                raise ManifestError(f"{path}:1: the first line must be the header")
+            if record.get("schema") != SCHEMA_VERSION:
+                raise ManifestError(
+                    f"{path}:1: manifest schema {record.get('schema')!r} is not supported "
+                    f"(this augcli reads schema {SCHEMA_VERSION})"
+                )
+        yield record
+
+
+# --- rows ---------------------------------------------------------------------------------------------------
+
+
+def output_row(path: str, kind: str, item: Any, source_sha: str, decoded: Any, image: Any, sha: str) -> dict:
+    """The row of one written file (`image`: the pixels as the file holds them)."""
+    return {
+        "type": "output",
+        "path": path,
+        "kind": kind,
+        "source": item.source,
+        "source_sha256": source_sha,
+        "label": item.label,
+        "split": item.split,
+        "copy": None,
+        "seed": None,
+        "transforms": [],
+        "sha256": sha,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "channels": 1 if image.ndim == 2 else int(image.shape[2]),
+        "bit_depth": 16 if image.dtype.itemsize == 2 else 8,
+        "orientation": decoded.orientation,
+        "notes": decoded.notes,
+    }
+
+
+def skipped_row(source: str, label: str | None, split: str | None, reason: str, message: str) -> dict[str, Any]:
+    return {"type": "skipped", "source": source, "label": label, "split": split, "reason": reason, "message": message}
+
+
+# --- paths read from a manifest -----------------------------------------------------------------------------
+
+
+def lexically_safe(rel: Any) -> bool:
+    """A relative path that cannot leave its root by its text alone (no file system needed: object keys,
+    manifest-only audits). `safe_output_path` adds the check of symlinks on disk."""
+    if not isinstance(rel, str) or not rel or "\x00" in rel:
+        return False
+    parts = rel.replace("\\", "/").split("/")
+    return not (rel.startswith(("/", "\\")) or os.path.isabs(rel) or ".." in parts or parts[0].endswith(":"))
 
 
 def safe_output_path(out: Path, rel: Any) -> Path:
@@ -132,8 +185,7 @@ def safe_output_path(out: Path, rel: Any) -> Path:
     location (after symlinks) is outside `out`."""
     if not isinstance(rel, str) or not rel or "\x00" in rel:
         raise ManifestError(f"unsafe path in manifest: {rel!r}")
-    parts = rel.replace("\\", "/").split("/")
-    if rel.startswith(("/", "\\")) or os.path.isabs(rel) or ".." in parts or (parts[0].endswith(":")):
+    if not lexically_safe(rel):
         raise ManifestError(f"unsafe path in manifest: {rel!r} (must be relative to the output folder)")
     path = out / rel
     real_out = out.resolve()

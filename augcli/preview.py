@@ -3,7 +3,7 @@
 Two views, both built from tiles (encoded bytes plus captions and manifest-like details):
 
 - the contact sheet: for a few sources per class picked from the seed, the original and the copies
-  `expand` would write for it. Copies go through `worker.render_copy()` with the names `expand.plan()`
+  `expand` would write for it. Copies go through `renderer.render()` with the names `planner.plan()`
   gives them, so every tile's bytes equal the file `expand` writes for that source and copy index;
 - `each`: one row per `_range` parameter of every step of the recipe (blocks are walked into): the same
   image with that range fixed to its low, middle and high end (other ranges at their middle, p = 1).
@@ -22,13 +22,13 @@ import numpy as np
 
 from augcli.dataset import Dataset, scan
 from augcli.errors import DatasetError, ImageReadError, OutputError
-from augcli.expand import partner_lists, plan
-from augcli.imageio import DEFAULT_MAX_PIXELS, Decoded, decode, encode, read_bytes, to_bit_depth
-from augcli.pipeline import augment
+from augcli.imageio import DEFAULT_MAX_PIXELS, Decoded, decode, read_bytes
+from augcli.planner import WorkItem, partner_lists, plan
 from augcli.recipe import Block, Recipe, load_recipe, suggest
-from augcli.seeding import rng_for, stream_rng
+from augcli.renderer import render
+from augcli.seeding import stream_rng
 from augcli.transforms.base import ApplyContext, Transform
-from augcli.worker import WorkItem, partner_loader, render_copy
+from augcli.worker import partner_loader
 
 PICK_STREAM = "preview"  # keeps the source choice apart from the per-output streams
 SHEET_WIDTH = 1600
@@ -174,7 +174,7 @@ def original_tile(item: WorkItem, data: bytes, decoded: Decoded) -> Tile:
 
 def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -> Tile | None:
     try:
-        rendered = render_copy(
+        rendered = render(
             recipe,
             decoded.image,
             source=item.source,
@@ -208,7 +208,6 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
     high end of that range. A step without a varying range gets one tile, applied with p = 1."""
     rows = []
     suffix = os.path.splitext(item.outputs[0][1] if item.outputs else item.source)[1]
-    image = to_bit_depth(decoded.image, recipe.bit_depth)
     for path, spec in walk_steps(steps):
         varying = [name for name, (low, high) in ranges(spec).items() if low != high]
         middle = {name: _middle(low, high) for name, (low, high) in ranges(spec).items()}
@@ -216,16 +215,18 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
         row = [original_tile(item, data, decoded)]
         for name, which, value in columns or [(None, None, None)]:
             fixed = fixed_spec(spec, {**middle, **({name: value} if name else {})})
-            rng = rng_for(recipe.seed, item.source, 0)  # the same draws for every column: only `name` moves
-            out, applied = augment(
-                image,
-                [fixed],
-                rng,
+            rendered = render(  # copy 0 for every column: the same draws, only `name` moves
+                recipe,
+                decoded.image,
                 source=item.source,
                 label=item.label,
+                copy=0,
+                suffix=suffix,
                 partners=partners.get(f"{item.split}/{item.label}", ()),
                 ctx=ApplyContext(load=loader),
+                steps=[fixed],
             )
+            applied = rendered.applied
             setting = f"{name} {which}: {format_number(value)}" if name else "always applied"
             tail = f"_{name}_{which}" if name else ""
             tile_path = f"each/{path.replace('.', '-')}_{spec.transform_name()}{tail}{suffix}"
@@ -240,7 +241,7 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
                 "fixed": {k: [v, v] for k, v in {**middle, **({name: value} if name else {})}.items()},
                 "transforms": applied,
             }
-            row.append(Tile(tile_path, encode(out, suffix, recipe.quality), out, caption, details))
+            row.append(Tile(tile_path, rendered.data, rendered.image, caption, details))
         rows.append(row)
     return rows
 

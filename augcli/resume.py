@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from augcli.errors import ManifestError, OutputError
-from augcli.manifest import MANIFEST_NAME, dumps, read_records, safe_output_path
-from augcli.worker import WorkItem
+from augcli.manifest import MANIFEST_NAME, STATE_DIR, dumps, library_versions, read_records, safe_output_path
+from augcli.planner import WorkItem
 
-STATE_DIR = ".augcli"
 RUN_FILE = "run.json"
 JOURNAL_FILE = "journal.jsonl"
 STATE_SCHEMA = 1
@@ -227,7 +226,7 @@ def write_run_state(out: Path, recipe_sha256: str, versions: dict[str, str], ite
         i.source: {
             "split": i.split,
             "label": i.label,
-            "paths": ([i.original_out] if i.original_out else []) + [p for _, p in i.outputs],
+            "paths": i.paths(),
         }
         for i in items
     }
@@ -339,3 +338,27 @@ def reusable_rows(
         if item.source in previous.rows
         and reusable(item, previous.rows[item.source], out, source_root, (item.split, item.label) in changed_classes)
     }
+
+
+def prepare_local(
+    output: Path, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool
+) -> dict[str, Rows]:
+    """Settle what an earlier run left in `output`; record this run's plan. Returns the reusable rows."""
+    versions = library_versions()
+    sources = {s.relpath for s in dataset.samples} | {r["source"] for r in walk_rows}
+    previous = previous_run(output, recipe.sha256(), versions, sources, force)
+    output.mkdir(parents=True, exist_ok=True)
+    changed: set[tuple[str | None, str]] = set()
+    if previous is not None:
+        sweep_temporaries(output)
+        if mixes:  # outputs that mix in other images of their class depend on the class's members
+            now = class_members((s.relpath, s.split, s.label) for s in dataset.samples)
+            changed = {key for key in now if now[key] != previous.members.get(key, set())}
+    reused = reusable_rows(items, previous, output, dataset.root, changed)
+    if previous is not None:  # files the earlier run made that this one does not keep
+        kept = {row["path"] for rows in reused.values() for row in rows}
+        remove_created(output, previous.created_paths() - kept)
+    write_run_state(output, recipe.sha256(), versions, items)
+    for folder in sorted({os.path.dirname(p) for item in items for p in item.paths()}):
+        (output / folder).mkdir(parents=True, exist_ok=True)
+    return reused

@@ -9,45 +9,34 @@ brought back to the source image.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
+from augcli import storage
 from augcli.dataset import Dataset, Sample, scan
 from augcli.errors import DatasetError, ImageReadError, OutputError, RecipeError
-from augcli.executor import default_workers
-from augcli.expand import check_output
-from augcli.imageio import DEFAULT_MAX_PIXELS, decode, encodable, encode, output_suffix, read_bytes, write_atomic
-from augcli.manifest import MANIFEST_NAME, ManifestWriter, header
-from augcli.recipe import Recipe, TTASection, load_recipe
-from augcli.views import expand_views, render_view
-
-CHUNK = 4  # sources per task: views are cheap, so keep the IPC amortised
+from augcli.executor import Job, balanced_size, chunked, default_workers, run
+from augcli.imageio import DEFAULT_MAX_PIXELS, decode
+from augcli.manifest import MANIFEST_NAME, ManifestWriter, header, output_row, skipped_row
+from augcli.planner import WorkItem, plan_views
+from augcli.recipe import TTASection, load_recipe
+from augcli.renderer import render
+from augcli.state import check_output
+from augcli.views import expand_views, plan_view
+from augcli.worker import crashed, item_skipped, recipe_of
 
 
 @dataclass(frozen=True)
 class TTASettings:
+    recipe_json: str
     source_root: str
     output_root: str
-    views: tuple[str, ...]
     crop_fraction: float
-    quality: int
     max_pixels: int
-
-
-@dataclass(frozen=True)
-class TTAItem:
-    source: str
-    label: str
-    split: str | None
-    outputs: tuple[tuple[str, str], ...]  # (view name, output path)
 
 
 @dataclass
@@ -76,6 +65,7 @@ def tta(
     on_progress: Callable[[int], None] | None = None,
 ) -> TTAResult:
     started = time.perf_counter()
+    workers = workers or default_workers()
     recipe = load_recipe(recipe_path)
     section = recipe.tta or TTASection()
     try:
@@ -89,12 +79,9 @@ def tta(
     output = Path(output)
     check_output(dataset.root, output, force)
     chosen_split = (split or section.split) if dataset.layout == "split" else None
-    samples = _samples_of(dataset, chosen_split)
-    items = plan_views(recipe, samples, names)
-    settings = TTASettings(
-        str(dataset.root), str(output), tuple(names), section.crop_fraction, recipe.quality, max_pixels
-    )
-    for folder in sorted({os.path.dirname(p) for item in items for _, p in item.outputs}):
+    items = plan_views(recipe, _samples_of(dataset, chosen_split), names)
+    settings = TTASettings(recipe.model_dump_json(), str(dataset.root), str(output), section.crop_fraction, max_pixels)
+    for folder in sorted({os.path.dirname(p) for item in items for p in item.paths()}):
         (output / folder).mkdir(parents=True, exist_ok=True)
     output.mkdir(parents=True, exist_ok=True)
     if on_start:
@@ -112,15 +99,11 @@ def tta(
         writer.write(header(recipe, extra))
         for skipped in dataset.skipped:
             if chosen_split is None or skipped.relpath.startswith(f"{chosen_split}/"):
-                row = {
-                    "type": "skipped",
-                    "source": skipped.relpath,
-                    "reason": skipped.reason,
-                    "message": skipped.message,
-                }
+                row = skipped_row(skipped.relpath, None, None, skipped.reason, skipped.message)
                 writer.write(row)
                 result.skipped.append(row)
-        for rows_per_item in _run(settings, items, workers or default_workers()):
+        job = Job(process_chunk, settings, crashed, storage.get_options())
+        for rows_per_item in run(job, chunked(items, balanced_size(len(items), workers, most=4)), workers):
             for rows in rows_per_item:
                 for row in rows:
                     writer.write(row)
@@ -130,15 +113,8 @@ def tta(
                         result.outputs += 1
                 if on_progress:
                     on_progress(1)
-        writer.write(
-            {
-                "type": "footer",
-                "kind": "tta",
-                "sources": result.sources,
-                "outputs": result.outputs,
-                "skipped": len(result.skipped),
-            }
-        )
+        footer = {"type": "footer", "kind": "tta", "sources": result.sources, "outputs": result.outputs}
+        writer.write({**footer, "skipped": len(result.skipped)})
         writer.commit()
     except OSError as exc:
         writer.discard()
@@ -160,75 +136,44 @@ def _samples_of(dataset: Dataset, split: str | None) -> list[Sample]:
     return chosen
 
 
-def plan_views(recipe: Recipe, samples: list[Sample], names: list[str]) -> list[TTAItem]:
-    """Output names: `<folder>/<stem>__<view><ext>`, beside the source's place in the dataset."""
-    stems = Counter(os.path.splitext(s.relpath)[0] for s in samples)
-    items = []
-    for sample in samples:
-        folder, name = os.path.split(sample.relpath)
-        stem, suffix = os.path.splitext(name)
-        if stems[os.path.join(folder, stem)] > 1:  # a.jpg and a.png side by side
-            stem = f"{stem}_{suffix.lstrip('.').lower()}"
-        out_suffix = output_suffix(suffix, recipe.format)
-        outputs = tuple((view, f"{folder}/{stem}__{view}{out_suffix}") for view in names)
-        items.append(TTAItem(sample.relpath, sample.label, sample.split, outputs))
-    return items
-
-
-def _run(settings: TTASettings, items: list[TTAItem], workers: int) -> Iterator[list[list[dict[str, Any]]]]:
-    size = max(1, min(CHUNK, len(items) // (workers * 4) or 1))  # small runs still spread over the workers
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    if workers <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            yield process_chunk(settings, chunk)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(partial(process_chunk, settings), chunks)  # results in submission order
-
-
-def process_chunk(settings: TTASettings, items: list[TTAItem]) -> list[list[dict[str, Any]]]:
+def process_chunk(settings: TTASettings, items: list[WorkItem]) -> list[list[dict[str, Any]]]:
     return [process_item(settings, item) for item in items]
 
 
-def process_item(settings: TTASettings, item: TTAItem) -> list[dict[str, Any]]:
-    base = {"source": item.source, "label": item.label, "split": item.split}
+def process_item(settings: TTASettings, item: WorkItem) -> list[dict[str, Any]]:
     try:
-        data = read_bytes(Path(settings.source_root) / item.source)
+        data = storage.read(settings.source_root, item.source)
         decoded = decode(data, item.source, settings.max_pixels)
     except ImageReadError as exc:
-        return [{"type": "skipped", **base, "reason": exc.reason, "message": exc.detail or str(exc)}]
-    image = decoded.image
+        return [item_skipped(item, exc.reason, exc.detail or str(exc))]
+    recipe, image = recipe_of(settings.recipe_json), decoded.image
     source_sha = hashlib.sha256(data).hexdigest()
     rows = []
-    for name, out_rel in item.outputs:
-        view = render_view(image, name, settings.crop_fraction)
-        suffix = os.path.splitext(out_rel)[1]
-        encoded = encode(view.image, suffix, settings.quality)
-        written = encodable(view.image, suffix)
-        write_atomic(Path(settings.output_root) / out_rel, encoded)
-        rows.append(
-            {
-                "type": "output",
-                "kind": "tta",
-                "path": out_rel,
-                **base,
-                "source_sha256": source_sha,
-                "group": item.source,
-                "view": name,
-                "inverse": [[_plain(v) for v in row] for row in view.inverse.tolist()],
-                "box": list(view.box) if view.box else None,
-                "source_width": int(image.shape[1]),
-                "source_height": int(image.shape[0]),
-                "sha256": hashlib.sha256(encoded).hexdigest(),
-                "width": int(written.shape[1]),
-                "height": int(written.shape[0]),
-                "channels": 1 if written.ndim == 2 else int(written.shape[2]),
-                "bit_depth": 16 if written.dtype.itemsize == 2 else 8,
-                "orientation": decoded.orientation,
-                "notes": decoded.notes,
-            }
-        )
+    try:
+        for name, out_rel in item.outputs:
+            view = plan_view(image.shape[1], image.shape[0], name, settings.crop_fraction)
+            suffix = os.path.splitext(out_rel)[1]
+            rendered = render(
+                recipe, image, source=item.source, label=item.label, copy=0, suffix=suffix,
+                steps=view.steps, applied=view.applied,
+            )  # fmt: skip
+            storage.write(settings.output_root, out_rel, rendered.data)
+            row = output_row(out_rel, "tta", item, source_sha, decoded, rendered.image, rendered.sha256)
+            del row["copy"], row["seed"]
+            row.update(
+                transforms=rendered.applied,
+                group=item.source,
+                view=name,
+                inverse=[[_plain(v) for v in r] for r in view.inverse.tolist()],
+                box=list(view.box) if view.box else None,
+                source_width=int(image.shape[1]),
+                source_height=int(image.shape[0]),
+            )
+            rows.append(row)
+    except OSError:
+        raise
+    except Exception as exc:  # a view or the encoder failed on this image: report it, keep going
+        return [item_skipped(item, "transform_failed", f"{type(exc).__name__}: {exc}")]
     return rows
 
 

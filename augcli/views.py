@@ -1,6 +1,10 @@
 """Test-time-augmentation views: deterministic, named, each with the affine map back to the source.
 
-A view is a pure function of the image and its name; no randomness. Coordinates are pixel centres
+A view is a pure function of the image and its name; no randomness. It is planned as recorded steps of
+the catalogue's own transforms (flips, quarter turns, crops, a resize), which tta hands to the one
+renderer as a replay, so views go through the same kernels, bit depth and encoder as expand.
+
+Coordinates are pixel centres
 (x right, y down, the top-left pixel's centre at (0, 0)), so a view pixel (x, y) comes from source
 pixel `inverse @ [x, y, 1]`. Exact views (flips, quarter turns, crops) map integer pixels to integer
 pixels; scales follow cv2.resize's half-pixel-centre convention.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -59,7 +64,8 @@ def check_view(name: str) -> None:
 @dataclass
 class View:
     name: str
-    image: np.ndarray
+    steps: list[Any]  # the transforms a view runs (specs), found by the recorded steps' `step` index
+    applied: list[dict[str, Any]]  # recorded steps with concrete params: replayed by renderer.render
     inverse: np.ndarray  # 3x3, view pixel -> source pixel
     box: tuple[int, int, int, int] | None = None  # crop (x0, y0, x1, y1) in source pixels, x1/y1 exclusive
 
@@ -69,36 +75,53 @@ class View:
         return np.linalg.inv(self.inverse)
 
 
-def render_view(image: np.ndarray, name: str, crop_fraction: float = 0.875) -> View:
-    height, width = image.shape[:2]
+def plan_view(width: int, height: int, name: str, crop_fraction: float = 0.875) -> View:
+    from augcli.transforms.geometry import HFlip, RandomCrop, Rot90, Transpose, VFlip
+
+    w1, h1 = width - 1, height - 1
     if name.startswith("crop_"):
-        return _crop_view(image, name, crop_fraction)
+        corner = name.removeprefix("crop_").removesuffix("_hflip")
+        if corner not in CORNERS:
+            raise ValueError(f"unknown view {name!r}")
+        x0, y0, x1, y1 = crop_box(width, height, corner, fraction=crop_fraction)
+        region = {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "out_width": x1 - x0, "out_height": y1 - y0}
+        steps: list[Any] = [RandomCrop()]
+        applied = [_step(steps, region)]
+        inverse = [[1, 0, x0], [0, 1, y0]]
+        if name.endswith("_hflip"):
+            steps.append(HFlip())
+            applied.append(_step(steps, {}))
+            inverse = [[-1, 0, x1 - 1], [0, 1, y0]]
+        return View(name, steps, applied, _homogeneous(inverse), (x0, y0, x1, y1))
     match = SCALE.match(name)
     if match:
-        return _scale_view(image, name, float(match.group(1)))
-    w1, h1 = width - 1, height - 1
-    inverses = {
-        "identity": [[1, 0, 0], [0, 1, 0]],
-        "hflip": [[-1, 0, w1], [0, 1, 0]],
-        "vflip": [[1, 0, 0], [0, -1, h1]],
-        # np.rot90 turns counter-clockwise: view (x, y) <- source (w-1-y, x)
-        "rot90": [[0, -1, w1], [1, 0, 0]],
-        "rot180": [[-1, 0, w1], [0, -1, h1]],
-        "rot270": [[0, 1, 0], [-1, 0, h1]],
-        "transpose": [[0, 1, 0], [1, 0, 0]],
+        factor = float(match.group(1))
+        new_w, new_h = max(1, round(width * factor)), max(1, round(height * factor))
+        steps = [RandomCrop(interpolation="area" if factor < 1 else "linear")]
+        whole = {"x": 0, "y": 0, "width": width, "height": height, "out_width": new_w, "out_height": new_h}
+        sx, sy = width / new_w, height / new_h
+        inverse = [[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5]]
+        return View(name, steps, [_step(steps, whole)], _homogeneous(inverse))
+    fixed: dict[str, tuple[Any, dict[str, Any], list[list[float]]]] = {
+        "identity": (None, {}, [[1, 0, 0], [0, 1, 0]]),
+        "hflip": (HFlip(), {}, [[-1, 0, w1], [0, 1, 0]]),
+        "vflip": (VFlip(), {}, [[1, 0, 0], [0, -1, h1]]),
+        # the rot90 kernel turns counter-clockwise: view (x, y) <- source (w-1-y, x)
+        "rot90": (Rot90(), {"k": 1}, [[0, -1, w1], [1, 0, 0]]),
+        "rot180": (Rot90(), {"k": 2}, [[-1, 0, w1], [0, -1, h1]]),
+        "rot270": (Rot90(), {"k": 3}, [[0, 1, 0], [-1, 0, h1]]),
+        "transpose": (Transpose(), {}, [[0, 1, 0], [1, 0, 0]]),
     }
-    if name not in inverses:
+    if name not in fixed:
         raise ValueError(f"unknown view {name!r}")
-    views = {
-        "identity": lambda a: a,
-        "hflip": lambda a: a[:, ::-1],
-        "vflip": lambda a: a[::-1],
-        "rot90": lambda a: np.rot90(a, 1),
-        "rot180": lambda a: np.rot90(a, 2),
-        "rot270": lambda a: np.rot90(a, 3),
-        "transpose": lambda a: a.swapaxes(0, 1),
-    }
-    return View(name, np.ascontiguousarray(views[name](image)), _homogeneous(inverses[name]))
+    spec, params, inverse = fixed[name]
+    steps = [] if spec is None else [spec]
+    return View(name, steps, [_step(steps, params)] if steps else [], _homogeneous(inverse))
+
+
+def _step(steps: list[Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The record of the last spec of `steps` applied with `params`, as a manifest stores steps."""
+    return {"name": steps[-1].transform_name(), "step": str(len(steps) - 1), "params": params}
 
 
 def crop_box(width: int, height: int, corner: str, fraction: float) -> tuple[int, int, int, int]:
@@ -109,33 +132,6 @@ def crop_box(width: int, height: int, corner: str, fraction: float) -> tuple[int
     x = x0.get(corner, int(round((width - cw) / 2.0)))
     y = y0.get(corner, int(round((height - ch) / 2.0)))
     return x, y, x + cw, y + ch
-
-
-def _crop_view(image: np.ndarray, name: str, fraction: float) -> View:
-    flipped = name.endswith("_hflip")
-    corner = name.removeprefix("crop_").removesuffix("_hflip")
-    if corner not in CORNERS:
-        raise ValueError(f"unknown view {name!r}")
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = crop_box(width, height, corner, fraction)
-    crop = image[y0:y1, x0:x1]
-    inverse = [[1, 0, x0], [0, 1, y0]]
-    if flipped:
-        crop = crop[:, ::-1]
-        inverse = [[-1, 0, x1 - 1], [0, 1, y0]]
-    return View(name, np.ascontiguousarray(crop), _homogeneous(inverse), (x0, y0, x1, y1))
-
-
-def _scale_view(image: np.ndarray, name: str, factor: float) -> View:
-    height, width = image.shape[:2]
-    new_w, new_h = max(1, round(width * factor)), max(1, round(height * factor))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-    if image.ndim == 3 and resized.ndim == 2:  # cv2 drops a single channel axis
-        resized = resized[:, :, None]
-    sx, sy = width / new_w, height / new_h
-    inverse = [[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5]]
-    return View(name, np.ascontiguousarray(resized), _homogeneous(inverse))
 
 
 def _homogeneous(rows: list[list[float]]) -> np.ndarray:

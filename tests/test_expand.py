@@ -227,7 +227,7 @@ def test_hymenoptera_subset_train_val(runner, tmp_path: Path) -> None:
 def test_manifest_header_fingerprints_the_byte_deciding_code(runner, sample_copy: Path, tmp_path: Path) -> None:
     """The version number does not move when a kernel changes; the code fingerprint does, so a replay
     mismatch can name it and a resume across a kernel change is refused."""
-    from augcli.audit_replay import version_drift
+    from augcli.audit_checks import version_drift
     from augcli.manifest import code_fingerprint
 
     out = tmp_path / "out"

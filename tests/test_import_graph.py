@@ -12,8 +12,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 
 PACKAGE = REPO / "augcli"
@@ -120,7 +118,7 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     assert cycles({"a": [("b", 1)], "b": [("a", 2)], "c": [("c", 3)], "d": [("a", 4)]}) == [["a", "b"], ["c"]]
 
 
-@pytest.mark.xfail(strict=False, reason="cycles being removed by the consolidation")
+
 def test_no_import_cycles() -> None:
     found = cycles(GRAPH)
     assert not found, "the augcli package has import cycles:\n" + "\n".join(describe(c) for c in found)

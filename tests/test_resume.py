@@ -205,13 +205,14 @@ def crash_on_poison(items):
 
     if any(Path(item.source).name.startswith("poison") for item in items):
         os._exit(70)
-    return executor._run_chunk(items)
+    return executor.run_chunk(items)
 
 
 def test_a_worker_that_dies_is_isolated_to_its_file(tmp_path: Path) -> None:
-    from augcli.executor import _ordered_surviving_crashes
+    from augcli.executor import Job, _ordered_surviving_crashes
+    from augcli.planner import WorkItem
     from augcli.recipe import Recipe
-    from augcli.worker import Settings, WorkItem
+    from augcli.worker import Settings, crashed, process_chunk
 
     data = make_dataset(tmp_path / "data", {"a": 6})
     write_image(data / "a" / "poison.jpg", textured(seed=99))
@@ -220,7 +221,8 @@ def test_a_worker_that_dies_is_isolated_to_its_file(tmp_path: Path) -> None:
     items = [WorkItem(s, "a", None, original_out=s) for s in sources]
     settings = Settings(Recipe().model_dump_json(), str(data), str(tmp_path / "out"), 10**8)
     chunks = [items[i : i + 3] for i in range(0, len(items), 3)]
-    results = list(_ordered_surviving_crashes(settings, chunks, 2, 4, fn=crash_on_poison))
+    job = Job(process_chunk, settings, crashed)
+    results = list(_ordered_surviving_crashes(job, chunks, 2, 4, fn=crash_on_poison))
     rows = [row for chunk in results for item_rows in chunk for row in item_rows]
     assert [r["source"] for r in rows] == sources, "every item once, in order"
     crashed = [r for r in rows if r["type"] == "skipped"]
