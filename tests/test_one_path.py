@@ -58,7 +58,8 @@ def test_replay_of_an_8_bit_run_over_16_bit_sources_matches(runner, tmp_path: Pa
 
 
 def test_tta_honours_bit_depth(runner, tmp_path: Path, sixteen_bit: Path) -> None:
-    recipe = write_recipe(tmp_path / "r.yaml", "bit_depth: 8\nformat: png\ntta:\n  views: [identity, hflip, scale_0.5]\n")
+    text = "bit_depth: 8\nformat: png\ntta:\n  views: [identity, hflip, scale_0.5]\n"
+    recipe = write_recipe(tmp_path / "r.yaml", text)
     out = tmp_path / "tta"
     done = runner.invoke(app, ["tta", str(recipe), str(sixteen_bit), "-o", str(out), "--workers", "1", "-q"])
     assert done.exit_code == 0, done.output
