@@ -28,7 +28,7 @@ from augcli.recipe import Block, Recipe, load_recipe, suggest
 from augcli.renderer import render
 from augcli.seeding import stream_rng
 from augcli.transforms.base import ApplyContext, Transform
-from augcli.worker import partner_loader
+from augcli.worker import item_skipped, partner_loader
 
 PICK_STREAM = "preview"  # keeps the source choice apart from the per-output streams
 SHEET_WIDTH = 1600
@@ -152,7 +152,7 @@ def _pick(
                 data = read_bytes(dataset.root / item.source)
                 chosen.append((int(index), item, data, decode(data, item.source, max_pixels)))
             except ImageReadError as exc:
-                result.skipped.append({"source": item.source, "reason": exc.reason, "message": exc.detail or str(exc)})
+                result.skipped.append(item_skipped(item, exc.reason, exc.detail or str(exc)))
         picks.extend((item, data, decoded) for _, item, data, decoded in sorted(chosen, key=lambda c: c[0]))
     return picks
 
@@ -185,7 +185,7 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -
             ctx=ApplyContext(load=loader),
         )
     except Exception as exc:  # expand skips such a source too (transform_failed); say so, keep the sheet
-        result.skipped.append({"source": item.source, "reason": "transform_failed", "message": f"copy {copy}: {exc}"})
+        result.skipped.append(item_skipped(item, "transform_failed", f"copy {copy}: {exc}"))
         return None
     details = {
         "kind": "augmented",
