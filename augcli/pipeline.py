@@ -28,22 +28,50 @@ def augment(
     label: str = "",
     partners: tuple[str, ...] = (),
     ctx: ApplyContext | None = None,
+    carry: Carry | None = None,
 ) -> tuple[np.ndarray, list[Applied]]:
+    """Run `steps` on `image`; with `carry`, its targets follow every step (spatial.py)."""
     applied: list[Applied] = []
-    run = _Run(rng, source, label, partners, ctx or ApplyContext(), applied)
+    run = _Run(rng, source, label, partners, ctx or ApplyContext(), applied, carry)
     for index, step in enumerate(steps):
         image = run.step(step, str(index), image)
     return image, applied
 
 
-def replay(image: np.ndarray, applied: list[Applied], steps: list[Any], ctx: ApplyContext | None = None) -> np.ndarray:
+def replay(
+    image: np.ndarray,
+    applied: list[Applied],
+    steps: list[Any],
+    ctx: ApplyContext | None = None,
+    carry: Carry | None = None,
+) -> np.ndarray:
     """Re-apply recorded params; no randomness is drawn."""
+    ctx = ctx or ApplyContext()
     for record in applied:
         spec = find_step(steps, record["step"])
         if not isinstance(spec, Transform) or spec.transform_name() != record["name"]:
             raise ValueError(f"recorded step {record['step']} is not a {record['name']!r} in this recipe")
-        image = spec.apply(image, record["params"], ctx or ApplyContext())
+        out = spec.apply(image, record["params"], ctx)
+        if carry is not None:
+            carry.follow(spec, record["params"], image, out, ctx)
+        image = out
     return image
+
+
+class Carry:
+    """Targets travelling with the image through the steps, and the tally of what happened to them."""
+
+    def __init__(self, targets: Any, settings: Any) -> None:
+        from augcli.spatial import Tally
+
+        self.targets, self.settings = targets, settings
+        self.tally = Tally(before=len(targets.instances))
+
+    def follow(self, spec: Any, params: dict[str, Any], before: np.ndarray, after: np.ndarray, ctx: Any) -> None:
+        from augcli.spatial import follow
+
+        sizes = (before.shape[1], before.shape[0]), (after.shape[1], after.shape[0])
+        self.targets = follow(spec, params, self.targets, *sizes, self.settings, self.tally, ctx)
 
 
 def find_step(steps: list[Any], path: str) -> Any:
@@ -73,9 +101,9 @@ def plain(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Run:
-    def __init__(self, rng, source, label, partners, ctx, applied) -> None:
+    def __init__(self, rng, source, label, partners, ctx, applied, carry) -> None:
         self.rng, self.source, self.label, self.partners = rng, source, label, partners
-        self.ctx, self.applied = ctx, applied
+        self.ctx, self.applied, self.carry = ctx, applied, carry
 
     def step(self, step: Any, path: str, image: np.ndarray) -> np.ndarray:
         if step.p < 1.0 and self.rng.random() >= step.p:
@@ -89,7 +117,10 @@ class _Run:
         # round trip on this hot path; the plugin spec normalises what user code returns.
         params = step.sample(self.rng, sample_ctx)
         self.applied.append({"name": step.transform_name(), "step": path, "params": params})
-        return step.apply(image, params, self.ctx)
+        out = step.apply(image, params, self.ctx)
+        if self.carry is not None:
+            self.carry.follow(step, params, image, out, self.ctx)
+        return out
 
     def _chosen_children(self, block: Block) -> list[int]:
         count = len(block.transforms)

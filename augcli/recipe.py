@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from augcli.errors import RecipeError
+from augcli.targets import TargetSettings
 from augcli.transforms import REGISTRY, Transform
 from augcli.transforms.base import IntRange
 from augcli.views import expand_views
@@ -134,6 +135,9 @@ class Recipe(BaseModel):
     balance: Literal["max"] | None = Field(None, description="max: every class reaches the largest class's count")
     classes: dict[str, ClassOverride] = Field(default_factory=dict, description="per-class settings by class name")
     tta: TTASection | None = Field(None, description="views for `augcli tta`")
+    targets: TargetSettings = Field(
+        default_factory=TargetSettings, description="detection/segmentation: which boxes and mask pixels are kept"
+    )
     partner_policy: Literal["same_class", "same_split"] = Field(
         "same_class", description="where blend, cutmix and mosaic find partners: the class, or the whole split"
     )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from augcli.imageio import encodable, encode, to_bit_depth
-from augcli.pipeline import Applied, augment, replay
+from augcli.pipeline import Applied, Carry, augment, replay
 from augcli.recipe import Recipe
 from augcli.seeding import rng_for, stable_id
 from augcli.transforms.base import ApplyContext
@@ -28,6 +28,8 @@ class Rendered:
     applied: list[Applied]  # each step that ran, with its concrete params
     seed: list[int]  # what the output's generator was built from
     sources: list[str]  # the source, then each partner a mixing step used
+    targets: Any = None  # the boxes, polygons and mask that followed the steps (targets.Targets), if any
+    tally: dict[str, int] | None = None  # what happened to them: before, kept, clipped, dropped
 
     @property
     def sha256(self) -> str:
@@ -46,18 +48,31 @@ def render(
     ctx: ApplyContext | None = None,
     steps: list[Any] | None = None,
     applied: list[Applied] | None = None,
+    targets: Any = None,
+    target_settings: Any = None,
 ) -> Rendered:
     """Augment copy `copy` of a decoded source and encode it for `suffix`.
 
     `steps` defaults to the recipe's steps for `label` (preview --each and tta pass their own). With
-    `applied` (a manifest row's recorded steps) nothing random is drawn: the params are replayed."""
+    `applied` (a manifest row's recorded steps) nothing random is drawn: the params are replayed. `targets`
+    (boxes, polygons, mask) follow every step; see `recipe.targets` for what is kept."""
     steps = recipe.steps_for(label) if steps is None else steps
     image = to_bit_depth(image, recipe.bit_depth)
+    settings = target_settings or recipe.targets
+    carry = None if targets is None else Carry(targets.copy(), settings)
     if applied is None:
         rng = rng_for(recipe.seed, source, copy)
-        out, applied = augment(image, steps, rng, source=source, label=label, partners=partners, ctx=ctx)
+        for _attempt in range(RETRIES if settings.empty == "retry" else 1):
+            carry = None if targets is None else Carry(targets.copy(), settings)
+            out, applied = augment(
+                image, steps, rng, source=source, label=label, partners=partners, ctx=ctx, carry=carry
+            )
+            if carry is None or carry.targets.instances or not carry.tally.before:
+                break  # the same generator goes on, so each retry is a fresh draw and replays exactly
     else:
-        out = replay(image, applied, steps, ctx)
+        out = replay(image, applied, steps, ctx, carry)
+    if carry is not None and settings.empty == "skip" and carry.tally.before and not carry.targets.instances:
+        raise NoTargetsLeft(f"copy {copy}: the steps removed all {carry.tally.before} objects (targets.empty: skip)")
     # Mixing transforms name the other sources they used under params["partners"] (each listed once).
     contributors = list(dict.fromkeys([source] + [p for step in applied for p in step["params"].get("partners", [])]))
     return Rendered(
@@ -66,4 +81,13 @@ def render(
         applied=applied,
         seed=[recipe.seed, stable_id(source), copy],
         sources=contributors,
+        targets=None if carry is None else carry.targets,
+        tally=None if carry is None else carry.tally.as_json(len(carry.targets.instances)),
     )
+
+
+RETRIES = 10  # targets.empty: retry draws a copy again at most this many times
+
+
+class NoTargetsLeft(Exception):
+    """targets.empty: skip, and a copy lost every object: the copy is reported instead of written."""

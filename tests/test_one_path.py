@@ -4,6 +4,7 @@ workers through one renderer and one runner, so bit depth, replay and crash isol
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import numpy as np
 import pytest
 
 from augcli.cli import app
-from augcli.executor import pool_context
 from augcli.manifest import read_records
 from tests.conftest import textured, write_image, write_recipe
 
@@ -86,12 +86,23 @@ def _dies_on_poison(real, parent: int):
 
 
 needs_fork = pytest.mark.skipif(
-    pool_context().get_start_method() != "fork", reason="the stand-in decoder reaches workers only by fork"
+    "fork" not in multiprocessing.get_all_start_methods(), reason="the stand-in decoder reaches workers only by fork"
 )
 
 
+@pytest.fixture
+def forked_workers(monkeypatch):
+    """Workers forked from this process, so they inherit the stand-in decoder (threads other tests left behind
+    would make the runner choose spawn)."""
+    import augcli.executor
+
+    monkeypatch.setattr(augcli.executor, "pool_context", lambda: multiprocessing.get_context("fork"))
+
+
 @needs_fork
-def test_a_poison_image_in_tta_is_reported_and_the_run_completes(runner, tmp_path, sixteen_bit, monkeypatch) -> None:
+def test_a_poison_image_in_tta_is_reported_and_the_run_completes(
+    runner, tmp_path, sixteen_bit, monkeypatch, forked_workers
+) -> None:
     import augcli.tta
 
     write_image(sixteen_bit / "test" / "a" / "poison.png", textured(24, 30, seed=99))
@@ -108,7 +119,7 @@ def test_a_poison_image_in_tta_is_reported_and_the_run_completes(runner, tmp_pat
 
 @needs_fork
 def test_a_poison_image_in_audit_is_reported_and_the_audit_completes(
-    runner, tmp_path, sixteen_bit, monkeypatch
+    runner, tmp_path, sixteen_bit, monkeypatch, forked_workers
 ) -> None:
     import augcli.imageio
 
