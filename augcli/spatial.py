@@ -223,7 +223,7 @@ def _through_warp(spec: Any, params: dict[str, Any], instance: Instance, before,
 
 
 def _rle_moved(instance: Instance, warp: Callable[[np.ndarray], np.ndarray], size) -> _Moved:
-    from augcli.formats.coco import rle_decode, rle_encode
+    from augcli.formats.rle import rle_decode, rle_encode
 
     source = rle_decode(instance.rle)
     warped = warp(source)
@@ -284,7 +284,7 @@ def _warp_binary_matrix(mask: np.ndarray, matrix: Matrix, size: tuple[int, int])
 def _raster(instance: Instance, size: tuple[int, int]) -> np.ndarray:
     """The object's region as a uint8 image (255 inside) of the image's size."""
     if instance.rle is not None:
-        from augcli.formats.coco import rle_decode
+        from augcli.formats.rle import rle_decode
 
         return (rle_decode(instance.rle) > 0).astype(np.uint8) * 255
     if instance.polygons:

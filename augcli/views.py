@@ -145,6 +145,20 @@ def to_source(inverse: np.ndarray | list, points: np.ndarray | list) -> np.ndarr
     return mapped[:, :2] / mapped[:, 2:]
 
 
+def boxes_to_source(inverse: np.ndarray | list, boxes: np.ndarray | list) -> np.ndarray:
+    """Map boxes predicted on a view ([x0, y0, x1, y1] per row, corner coordinates: a box over a whole W x H
+    view is [0, 0, W, H]) to source corner coordinates: the bounds of their four mapped corners. Exact for flips,
+    turns and crops (a flipped box comes back as the same box), and for scales."""
+    from augcli.spatial import corner_matrix, map_points
+
+    matrix = corner_matrix(np.asarray(inverse, dtype=np.float64))
+    out = []
+    for x0, y0, x1, y1 in np.asarray(boxes, dtype=np.float64).reshape(-1, 4):
+        corners = map_points(matrix, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+        out.append([*corners.min(axis=0), *corners.max(axis=0)])
+    return np.array(out, dtype=np.float64).reshape(-1, 4)
+
+
 def map_back(
     prediction: np.ndarray,
     inverse: np.ndarray | list,

@@ -183,3 +183,19 @@ def test_every_image_kind_keeps_depth_and_channels(runner, tmp_path: Path, kind:
         if row["view"] != "scale_0.9":
             back, covered = map_back(view, row["inverse"], (26, 19))
             assert np.array_equal(back[covered], source[covered]), row["view"]
+
+
+def test_boxes_predicted_on_views_come_back_to_the_source(runner, tmp_path: Path, dataset: Path) -> None:
+    from augcli.views import boxes_to_source
+
+    result, out = run_tta(runner, tmp_path, dataset)
+    assert result.exit_code == 0, result.output
+    box = np.array([[3.0, 4.0, 11.0, 17.0]])  # on the source (34 x 21 px), corner coordinates
+    rows = [r for r in read_records(out / "manifest.jsonl") if r["type"] == "output"]
+    for row in rows:
+        # where the box lands on the view: the forward map is the inverse of `inverse`
+        on_view = boxes_to_source(np.linalg.inv(np.asarray(row["inverse"], dtype=np.float64)), box)
+        back = boxes_to_source(row["inverse"], on_view)
+        assert np.allclose(back, box, atol=1e-6), (row["view"], back)
+        if row["view"] == "hflip":
+            assert np.allclose(on_view, [[34 - 11, 4, 34 - 3, 17]])
