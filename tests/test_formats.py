@@ -144,7 +144,7 @@ def test_yolo_bad_label_files_are_refused_with_a_reason_and_line(tmp_path: Path,
     put(tmp_path, "train/labels/bad.txt", "1 0.5 0.5 0.2 0.2\n" + line + "\n")
     dataset = formats.scan(tmp_path)
     assert [s.relpath for s in dataset.samples] == ["train/images/good.png"]
-    assert problems(dataset) == {"train/labels/bad.txt": reason}
+    assert problems(dataset) == {"train/images/bad.png": reason}
     with pytest.raises(AnnotationError) as caught:
         formats.read(dataset, AnnotatedSample("train/images/bad.png", "train", "train/labels/bad.txt"), W, H)
     assert caught.value.reason == reason and isinstance(caught.value, ImageReadError)

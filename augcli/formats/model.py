@@ -33,7 +33,9 @@ class AnnotatedDataset:
     layout: str  # "yolo" | "coco" | "voc" | "masks"
     samples: list[AnnotatedSample] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # category names; the index is Instance.category
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (relpath, reason, message), refused
+    # (relpath, reason, message): the refused IMAGE's relpath (the message names the annotation file and line),
+    # or the annotation file's own relpath when it has no image (label_without_image)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # relpaths deliberately not read (rules in each format)
     ignore_value: int | None = None  # masks: the label value that means "not annotated"
     extra: dict[str, Any] = field(default_factory=dict)  # what the writers need, small and picklable
@@ -58,9 +60,6 @@ class AnnotationError(ImageReadError):
         where = f"{path}:{line}" if line is not None else path
         AugcliError.__init__(self, f"{where}: {reason}" + (f" ({detail})" if detail else ""))
 
-    def problem(self) -> tuple[str, str, str]:
-        return (self.path, self.reason, str(self))
-
 
 # The reason codes a format reports, in one place so the summary and the tests agree on them.
 REASONS = (
@@ -69,6 +68,8 @@ REASONS = (
     "image_not_in_annotations",  # COCO: an image file the split's JSON does not list
     "missing_image",  # COCO: the JSON lists an image file that does not exist
     "duplicate_image",  # COCO: two JSON entries name the same image file
+    "symlink_outside",  # the class-folder scanner's path-safety rule: a symlink leaving the root
+    "not_a_file",  # ... or a device, pipe or socket
     "unknown_class",  # a class id/name outside the dataset's names
     "box_outside_image",  # a coordinate farther outside the image than the format's tolerance
     "degenerate_box",  # zero or negative width or height

@@ -74,7 +74,7 @@ def scan(root: Path) -> AnnotatedDataset:
             try:
                 rows = _parse(read_text(root, label), label, names, source) if has_label else []
             except AnnotationError as exc:
-                dataset.problems.append(exc.problem())
+                dataset.problems.append((image, exc.reason, str(exc)))
             else:
                 top = max([top] + [row[0] for row in rows])
                 dataset.samples.append(AnnotatedSample(image, _split(image, image_dir), label if has_label else ""))
