@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from augcli.carry import Carry
 from augcli.recipe import Block, OneOf, SomeOf
 from augcli.transforms.base import ApplyContext, SampleContext, Transform, integer
 
@@ -56,22 +57,6 @@ def replay(
             carry.follow(spec, record["params"], image, out, ctx)
         image = out
     return image
-
-
-class Carry:
-    """Targets travelling with the image through the steps, and the tally of what happened to them."""
-
-    def __init__(self, targets: Any, settings: Any) -> None:
-        from augcli.spatial import Tally
-
-        self.targets, self.settings = targets, settings
-        self.tally = Tally(before=len(targets.instances))
-
-    def follow(self, spec: Any, params: dict[str, Any], before: np.ndarray, after: np.ndarray, ctx: Any) -> None:
-        from augcli.spatial import follow
-
-        sizes = (before.shape[1], before.shape[0]), (after.shape[1], after.shape[0])
-        self.targets = follow(spec, params, self.targets, *sizes, self.settings, self.tally, ctx)
 
 
 def find_step(steps: list[Any], path: str) -> Any:

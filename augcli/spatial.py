@@ -135,47 +135,13 @@ def map_points(matrix: Matrix, points: np.ndarray) -> np.ndarray:
     return homogeneous[:, :2] / homogeneous[:, 2:3]
 
 
-# --- following one step --------------------------------------------------------------------------------------
-
-
-def follow(
-    spec: Any,
-    params: dict[str, Any],
-    targets: Targets,
-    before: tuple[int, int],
-    after: tuple[int, int],
-    settings: TargetSettings,
-    tally: Tally,
-    ctx: Any = None,
-) -> Targets:
-    """`targets` of an image of size `before` (w, h) after `spec` ran with `params`, giving size `after`."""
-    name = spec.transform_name()
-    if name in IN_PLACE:
-        return targets
-    if name in MATRICES:
-        matrix = MATRICES[name](spec, params, *before)
-        moved = [_through_matrix(i, corner_matrix(matrix), after) for i in targets.instances]
-        mask = _warp_mask(spec, params, targets.mask, settings.ignore, ctx)
-        return Targets(_keep(moved, targets.instances, after, settings, tally), mask)
-    if name in DENSE:
-        moved = [_through_warp(spec, params, i, before, settings, ctx) for i in targets.instances]
-        mask = _warp_mask(spec, params, targets.mask, settings.ignore, ctx)
-        return Targets(_keep(moved, targets.instances, after, settings, tally), mask)
-    if name in ERASING:
-        from augcli.mixing import erased
-
-        return erased(name, params, targets, before, settings, tally)
-    if name in MIXING:
-        from augcli.mixing import mixed
-
-        return mixed(name, params, targets, before, settings, tally, ctx)
-    return targets  # a pixel step: the picture changes, nothing moves
+# --- moving instances ---------------------------------------------------------------------------------------
 
 
 def through(targets: Targets, matrix: Matrix, size: tuple[int, int], settings: TargetSettings, tally: Tally):
     """Instances through a pixel-centre matrix into an image of `size`, clipped and filtered (no mask)."""
-    moved = [_through_matrix(i, corner_matrix(matrix), size) for i in targets.instances]
-    return _keep(moved, targets.instances, size, settings, tally)
+    moved = [through_matrix(i, corner_matrix(matrix), size) for i in targets.instances]
+    return keep(moved, targets.instances, size, settings, tally)
 
 
 @dataclass
@@ -185,7 +151,7 @@ class _Moved:
     clipped: bool
 
 
-def _through_matrix(instance: Instance, matrix: Matrix, size: tuple[int, int]) -> _Moved:
+def through_matrix(instance: Instance, matrix: Matrix, size: tuple[int, int]) -> _Moved:
     x0, y0, x1, y1 = instance.box
     if instance.rle is not None:
         return _rle_moved(instance, lambda m: _warp_binary_matrix(m, matrix, size), size)
@@ -206,7 +172,7 @@ def _through_matrix(instance: Instance, matrix: Matrix, size: tuple[int, int]) -
     return _Moved(moved, visibility, box != full)
 
 
-def _through_warp(spec: Any, params: dict[str, Any], instance: Instance, before, settings, ctx) -> _Moved:
+def through_warp(spec: Any, params: dict[str, Any], instance: Instance, before, settings, ctx) -> _Moved:
     """Dense warps: the object's filled region through the kernel itself (nearest), then its bounds."""
     region = _raster(instance, before)
     warped = nearest(spec, 0, region.dtype).apply(region, params, ctx)
@@ -236,7 +202,7 @@ def _rle_moved(instance: Instance, warp: Callable[[np.ndarray], np.ndarray], siz
     return _Moved(moved, visibility, visibility < 1.0)
 
 
-def _keep(moved: list[_Moved], old: list[Instance], size, settings: TargetSettings, tally: Tally) -> list[Instance]:
+def keep(moved: list[_Moved], old: list[Instance], size, settings: TargetSettings, tally: Tally) -> list[Instance]:
     kept = []
     for item, before in zip(moved, old, strict=True):
         if item.instance is not None:
@@ -266,12 +232,12 @@ def label_fill(label: int, dtype: Any) -> float:
     return float(label)
 
 
-def _warp_mask(spec: Any, params: dict[str, Any], mask: np.ndarray | None, ignore: int, ctx: Any):
+def warp_mask(spec: Any, params: dict[str, Any], mask: np.ndarray | None, ignore: int, ctx: Any):
     if mask is None:
         return None
     if mask.dtype == np.uint16:  # nearest sampling moves whole pixels: warp each byte plane alike
-        high = _warp_mask(spec, params, (mask >> 8).astype(np.uint8), ignore >> 8, ctx)
-        low = _warp_mask(spec, params, (mask & 0xFF).astype(np.uint8), ignore & 0xFF, ctx)
+        high = warp_mask(spec, params, (mask >> 8).astype(np.uint8), ignore >> 8, ctx)
+        low = warp_mask(spec, params, (mask & 0xFF).astype(np.uint8), ignore & 0xFF, ctx)
         return (high.astype(np.uint16) << 8) | low
     return nearest(spec, ignore, mask.dtype).apply(mask, params, ctx)
 

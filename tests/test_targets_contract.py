@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from augcli.carry import follow
 from augcli.pipeline import context_for
-from augcli.spatial import DENSE, ERASING, IN_PLACE, MATRICES, MIXING, Tally, follow, rasterize
+from augcli.spatial import DENSE, ERASING, IN_PLACE, MATRICES, MIXING, Tally, rasterize
 from augcli.targets import Instance, Targets, TargetSettings
 from augcli.transforms import REGISTRY
 from augcli.transforms.base import ApplyContext

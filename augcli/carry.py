@@ -1,0 +1,69 @@
+"""Targets (boxes, polygons, masks) carried through a recipe's steps beside the image.
+
+`follow()` is the one place that decides, per step, how targets move: by the step's matrix or its dense
+warp (spatial.py), by erasing or mixing (mixing.py), or not at all for pixel steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from augcli.mixing import erased, mixed
+from augcli.spatial import (
+    DENSE,
+    ERASING,
+    IN_PLACE,
+    MATRICES,
+    MIXING,
+    Tally,
+    corner_matrix,
+    keep,
+    through_matrix,
+    through_warp,
+    warp_mask,
+)
+from augcli.targets import Targets, TargetSettings
+
+
+class Carry:
+    """Targets travelling with the image through the steps, and the tally of what happened to them."""
+
+    def __init__(self, targets: Any, settings: Any) -> None:
+        self.targets, self.settings = targets, settings
+        self.tally = Tally(before=len(targets.instances))
+
+    def follow(self, spec: Any, params: dict[str, Any], before: np.ndarray, after: np.ndarray, ctx: Any) -> None:
+        sizes = (before.shape[1], before.shape[0]), (after.shape[1], after.shape[0])
+        self.targets = follow(spec, params, self.targets, *sizes, self.settings, self.tally, ctx)
+
+
+def follow(
+    spec: Any,
+    params: dict[str, Any],
+    targets: Targets,
+    before: tuple[int, int],
+    after: tuple[int, int],
+    settings: TargetSettings,
+    tally: Tally,
+    ctx: Any = None,
+) -> Targets:
+    """`targets` of an image of size `before` (w, h) after `spec` ran with `params`, giving size `after`."""
+    name = spec.transform_name()
+    if name in IN_PLACE:
+        return targets
+    if name in MATRICES:
+        matrix = MATRICES[name](spec, params, *before)
+        moved = [through_matrix(i, corner_matrix(matrix), after) for i in targets.instances]
+        mask = warp_mask(spec, params, targets.mask, settings.ignore, ctx)
+        return Targets(keep(moved, targets.instances, after, settings, tally), mask)
+    if name in DENSE:
+        moved = [through_warp(spec, params, i, before, settings, ctx) for i in targets.instances]
+        mask = warp_mask(spec, params, targets.mask, settings.ignore, ctx)
+        return Targets(keep(moved, targets.instances, after, settings, tally), mask)
+    if name in ERASING:
+        return erased(name, params, targets, before, settings, tally)
+    if name in MIXING:
+        return mixed(name, params, targets, before, settings, tally, ctx)
+    return targets  # a pixel step: the picture changes, nothing moves
