@@ -86,6 +86,11 @@ def _resume_hint(output: str, **_: object) -> str:
     return f"the work done so far is kept in {_shown(output)}. Run the same command again to resume"
 
 
+LAYOUT_OPTION = typer.Option(
+    "--layout",
+    help="auto, classes (root/<class>/), yolo, coco, voc or masks (detection/segmentation: boxes and masks follow "
+    "every transform). auto refuses a tree that looks annotated but is incomplete.",
+)
 STORAGE_OPTION = typer.Option(
     metavar="KEY=VALUE",
     help="key=value for fsspec URLs (repeatable), e.g. endpoint_url=http://host:9000 or profile=NAME. Credentials"
@@ -130,6 +135,7 @@ def expand(
     ] = False,
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even if some images could not be read.")] = False,
     strict: Annotated[bool, typer.Option(help="Stop at the first unreadable image (exit 1).")] = False,
+    layout: Annotated[str, LAYOUT_OPTION] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> ExitCode:
     """Augment a dataset into OUTPUT and write OUTPUT/manifest.jsonl.
@@ -154,6 +160,7 @@ def expand(
             max_pixels=max_pixels,
             force=force,
             strict=strict,
+            layout=layout,
             on_start=progress.start,
             on_progress=progress.update,
         )
@@ -291,6 +298,7 @@ def preview(
         int | None, typer.Option(help="Write the sheet with a palette of N colours (smaller file).", min=2, max=256)
     ] = None,
     max_pixels: Annotated[int, typer.Option(help="Refuse images larger than this many pixels.", min=1)] = 100_000_000,
+    layout: Annotated[str, LAYOUT_OPTION] = "auto",
 ) -> ExitCode:
     """Show what a recipe does to a few sources per class: a contact sheet (PNG) or an HTML page.
 
@@ -310,6 +318,7 @@ def preview(
         seed=seed,
         each=each,
         max_pixels=max_pixels,
+        layout=layout,
     )
     written = write_html(result, output, tile_size) if html else write_sheet(result, output, tile_size, colors)
     for skipped in result.skipped:

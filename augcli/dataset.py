@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from augcli.errors import DatasetError
 
@@ -25,6 +26,7 @@ class Sample:
     relpath: str
     label: str
     split: str | None  # None for a flat root/<class>/ dataset
+    annotation: str = ""  # annotated layouts: where the image's boxes/mask are (augcli.formats)
 
     @property
     def suffix(self) -> str:
@@ -47,6 +49,7 @@ class Dataset:
     empty_classes: list[str] = field(default_factory=list)
     ignored: int = 0  # non-image files, not errors
     stamps: dict[str, str] = field(default_factory=dict)  # URL datasets: relpath -> size:ETag (scan_remote)
+    annotations: Any = None  # detection/segmentation layouts: the formats.AnnotatedDataset (samples moved here)
 
     def classes(self, split: str | None = None) -> list[str]:
         return sorted({s.label for s in self.samples if s.split == split})
@@ -59,12 +62,20 @@ def is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def scan(root: str | Path) -> Dataset:
+def scan(root: str | Path, layout: str = "auto") -> Dataset:
+    """A class-folder dataset, or (`layout` auto, yolo, coco, voc, masks) an annotated one."""
     from augcli.storage import is_url, local_path
 
     if is_url(root):  # s3://, gs://, ...: one listing, the same rules (fsspec only loaded for URLs)
+        if layout not in ("auto", "classes"):
+            raise DatasetError(f"--layout {layout}: annotated datasets are read from local folders only")
         return scan_remote(str(root))
     root = local_path(root)
+    if layout != "classes" and root.is_dir():
+        from augcli.formats import detect
+
+        if layout != "auto" or detect(root) != "classes":
+            return scan_annotated(root, layout)
     if not root.exists():
         raise DatasetError(f"dataset folder not found: {root}")
     if not root.is_dir():
@@ -148,6 +159,25 @@ def _entry_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
 
 def _is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+# --- annotated datasets (detection, segmentation) -------------------------------------------------------------
+ANNOTATED_LABEL = ""  # an annotated image has objects, not a class: one group per split
+
+
+def scan_annotated(root: Path, layout: str) -> Dataset:
+    from augcli.formats import scan as scan_format
+
+    annotated = scan_format(root, layout)
+    has_splits = any(s.split is not None for s in annotated.samples)
+    dataset = Dataset(root=root, layout="split" if has_splits else "flat", annotations=annotated)
+    dataset.samples = [Sample(s.relpath, ANNOTATED_LABEL, s.split, s.annotation) for s in annotated.samples]
+    dataset.skipped = [Skipped(relpath, reason, message) for relpath, reason, message in annotated.problems]
+    dataset.ignored = len(annotated.ignored)
+    annotated.samples = []  # the dataset's samples carry the references; the rest travels to every worker
+    if not dataset.samples and not dataset.skipped:
+        raise DatasetError(f"{root}: no annotated images found ({annotated.layout} layout)")
+    return dataset
 
 
 # --- datasets under a URL ---------------------------------------------------------------------------------

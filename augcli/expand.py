@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def expand(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     force: bool = False,
     strict: bool = False,
+    layout: str = "auto",
     on_start: Callable[[int], None] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExpandResult:
@@ -82,12 +84,15 @@ def expand(
     started = time.perf_counter()
     workers = workers or default_workers()
     recipe = load_recipe(recipe_path)
-    dataset = scan(dataset_root)
+    dataset = scan(dataset_root, layout)
     state = state_for(output)
     state.check(dataset.root, force)
     items = plan(recipe, dataset)
     partners = partner_lists(recipe, dataset)
     settings = Settings(recipe.model_dump_json(), str(dataset.root), str(state.output), max_pixels, partners)
+    if dataset.annotations is not None:
+        references = {s.relpath: (s.split, s.annotation) for s in dataset.samples} if partners else {}
+        settings = replace(settings, annotations=dataset.annotations, references=references)
     result = ExpandResult(state.shown, state.manifest, dataset.layout, _initial_counts(dataset))
     result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
     result.warnings = balance_warnings(recipe, dataset)
@@ -104,7 +109,8 @@ def expand(
     results: Iterator[Any] | None = None
     try:
         writer = state.writer()
-        writer.write(header(recipe, {"layout": dataset.layout, "counts": planned_counts(items)}))
+        writer.write(header(recipe, {"layout": dataset.layout, **_annotated(dataset), "counts": planned_counts(items)}))
+        annotated = AnnotatedOutputs(dataset, items) if dataset.annotations is not None else None
         for row in walk_rows:
             _record(writer, result, row, on_progress)
             if strict and row["reason"] in STRICT_WALK_REASONS:
@@ -117,8 +123,12 @@ def expand(
             rows = reused.get(item.source)
             for row in rows if rows is not None else next(fresh):
                 _record(writer, result, row, None if rows is not None else on_progress)
+                if annotated is not None:
+                    annotated.add(row)
                 if strict and row["type"] == "skipped":
                     raise StrictStop(row)
+        for record in annotated.write(state.output) if annotated is not None else []:
+            writer.write(record)
         writer.write(_footer(result))
         state.finish(writer)
     except OSError as exc:  # disk full, permission denied, a store refusing: the state keeps the work done
@@ -136,6 +146,43 @@ def _recorded(state: Any, chunks: list, results: Iterator[list]) -> Iterator[lis
     for chunk, rows in zip(chunks, results, strict=True):
         state.record(chunk, rows)
         yield from rows
+
+
+def _annotated(dataset: Dataset) -> dict[str, Any]:
+    """Header fields of an annotated dataset: its format and category names."""
+    if dataset.annotations is None:
+        return {}
+    return {"format": dataset.annotations.layout, "names": dataset.annotations.names}
+
+
+class AnnotatedOutputs:
+    """Collects every output's targets, in manifest order, for the files a format writes once per dataset
+    (COCO's JSON per split, YOLO's data.yaml); each becomes a `dataset_file` record that audit verifies."""
+
+    def __init__(self, dataset: Dataset, items: list[Any]) -> None:
+        self.dataset, self.entries = dataset, []
+        self.references = {item.source: (item.split, item.annotation) for item in items}
+
+    def add(self, row: dict[str, Any]) -> None:
+        from augcli.formats import AnnotatedSample
+        from augcli.targets import Instance, Targets
+
+        if row["type"] != "output":
+            return
+        split, annotation = self.references[row["source"]]
+        targets = Targets([Instance.from_json(o) for o in row.get("objects", [])])
+        sample = AnnotatedSample(row["source"], split, annotation)
+        self.entries.append((row["split"], row["path"], row["width"], row["height"], targets, sample))
+
+    def write(self, output: str) -> list[dict[str, Any]]:
+        from augcli.formats import dataset_files
+
+        files = sorted(dataset_files(self.dataset.annotations, self.entries).items())
+        for rel, content in files:
+            if not storage.is_url(output):
+                (Path(output) / rel).parent.mkdir(parents=True, exist_ok=True)
+            storage.write(output, rel, content)
+        return [{"type": "dataset_file", "path": rel, "sha256": sha256(data).hexdigest()} for rel, data in files]
 
 
 STRICT_WALK_REASONS = {"not_a_file"}  # with --strict, these stop the run like an unreadable image

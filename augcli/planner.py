@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from augcli.balance import plan_classes
@@ -34,9 +34,12 @@ class WorkItem:
     original_out: str | None = None  # where the source's own bytes are copied, if they are kept
     outputs: tuple[tuple[Any, str], ...] = ()  # (copy index or view name, output path)
     stamp: str = ""  # a source's size and ETag/mtime: part of a remote run's chunk keys (state.py)
+    annotation: str = ""  # annotated layouts: where the source's targets are (formats.AnnotatedSample)
+    annotation_files: tuple[str, ...] = ()  # the per-image annotation files every output path above gets
 
     def paths(self) -> list[str]:
-        return ([self.original_out] if self.original_out else []) + [path for _, path in self.outputs]
+        images = ([self.original_out] if self.original_out else []) + [path for _, path in self.outputs]
+        return images + list(self.annotation_files)
 
 
 def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:
@@ -55,11 +58,11 @@ def plan(recipe: Recipe, dataset: Dataset) -> list[WorkItem]:
     def original(sample: Sample) -> bool:
         return keep[(sample.split, sample.label)] or not augmented(sample)
 
-    return plan_outputs(recipe, dataset.samples, outputs, original)
+    return plan_outputs(recipe, dataset.samples, outputs, original, dataset.annotations)
 
 
 def plan_views(recipe: Recipe, samples: list[Sample], names: list[str]) -> list[WorkItem]:
-    """tta: every view of every sample, no originals."""
+    """tta: every view of every sample, no originals (and no annotation files: views come with their maps)."""
     return plan_outputs(recipe, samples, lambda _: [(name, name) for name in names], lambda _: False)
 
 
@@ -68,6 +71,7 @@ def plan_outputs(
     samples: list[Sample],
     outputs: Callable[[Sample], Iterable[tuple[Any, str]]],
     keeps_original: Callable[[Sample], bool],
+    annotations: Any = None,
 ) -> list[WorkItem]:
     """`outputs(sample)` gives (key, tag) pairs; each becomes `<folder>/<stem>__<tag><ext>`. Refuses a plan in
     which two outputs share a path."""
@@ -80,15 +84,23 @@ def plan_outputs(
             stem = f"{stem}_{suffix.lstrip('.').lower()}"
         out_suffix = output_suffix(suffix, recipe.format)
         planned = tuple((key, output_path(folder, stem, tag, out_suffix)) for key, tag in outputs(sample))
-        item = WorkItem(
-            sample.relpath, sample.label, sample.split, sample.relpath if keeps_original(sample) else None, planned
-        )
+        original = sample.relpath if keeps_original(sample) else None
+        item = WorkItem(sample.relpath, sample.label, sample.split, original, planned, annotation=sample.annotation)
+        if annotations is not None:
+            item = replace(item, annotation_files=tuple(_annotation_files(annotations, sample, item.paths())))
         for path in item.paths():
             if path in seen:
                 raise DatasetError(f"two sources would write {path}: {seen[path]} and {sample.relpath}")
             seen[path] = sample.relpath
         items.append(item)
     return items
+
+
+def _annotation_files(annotations: Any, sample: Sample, images: list[str]) -> list[str]:
+    from augcli.formats import AnnotatedSample, annotation_files
+
+    source = AnnotatedSample(sample.relpath, sample.split, sample.annotation)
+    return [path for image in images for path in annotation_files(annotations, source, image)]
 
 
 def output_path(folder: str, stem: str, tag: str, suffix: str) -> str:

@@ -14,7 +14,7 @@ Only the dataset listing is walked; just the shown sources (and partners a mixin
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Tile:
     image: np.ndarray  # what to draw (the decoded pixels, any depth or channel count)
     caption: list[str]
     details: dict[str, Any]
+    overlay: np.ndarray | None = None  # annotated datasets: the picture with its boxes and mask drawn
 
 
 @dataclass
@@ -68,17 +69,19 @@ def preview(
     seed: int | None = None,
     each: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    layout: str = "auto",
 ) -> PreviewResult:
     """Build the preview's rows of tiles (no files are written; see `write_sheet` / `write_html`)."""
     recipe = load_recipe(recipe_path)
     if seed is not None:
         recipe = recipe.model_copy(update={"seed": seed})
-    dataset = scan(dataset_root)
+    dataset = scan(dataset_root, layout)
     chosen_split = _choose_split(dataset, recipe, split)
     items = [i for i in plan(recipe, dataset) if i.split == chosen_split]
     groups = _classes(items, classes, dataset)
     loader = partner_loader(str(dataset.root), max_pixels)
     partners = partner_lists(recipe, dataset)
+    marks = Marks(recipe, dataset, partners, max_pixels, loader) if dataset.annotations is not None else None
     result = PreviewResult([], _title(recipe_path, dataset_root, recipe, chosen_split, each))
     if each:  # one image is enough, and only it is read
         groups = dict(list(groups.items())[:1])
@@ -88,12 +91,12 @@ def preview(
             raise DatasetError(f"{dataset_root}: no readable source to preview")
         item, data, decoded = picks[0]
         steps = recipe.steps_for(item.label)
-        result.rows = each_rows(recipe, steps, item, data, decoded, partners, loader)
+        result.rows = each_rows(recipe, steps, item, data, decoded, partners, loader, marks)
         return result
     for item, data, decoded in picks:
-        row = [original_tile(item, data, decoded)]
+        row = [original_tile(item, data, decoded, marks)]
         for copy, out_rel in item.outputs[:copies]:
-            row.append(_copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result))
+            row.append(_copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result, marks))
         result.rows.append([t for t in row if t is not None])
     return result
 
@@ -157,7 +160,7 @@ def _pick(
     return picks
 
 
-def original_tile(item: WorkItem, data: bytes, decoded: Decoded) -> Tile:
+def original_tile(item: WorkItem, data: bytes, decoded: Decoded, marks: Marks | None = None) -> Tile:
     height, width = decoded.image.shape[:2]
     details = {
         "kind": "original",
@@ -169,10 +172,15 @@ def original_tile(item: WorkItem, data: bytes, decoded: Decoded) -> Tile:
         "orientation": decoded.orientation,
     }
     caption = [_who(item), f"original {width}x{height}{_kind(decoded.image)}"]
-    return Tile(item.source, data, decoded.image, caption, details)
+    tile = Tile(item.source, data, decoded.image, caption, details)
+    if marks is not None:
+        targets = marks.targets(item, decoded)
+        tile.overlay = marks.draw(decoded.image, targets)
+        caption.append(f"{len(targets.instances)} objects")
+    return tile
 
 
-def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -> Tile | None:
+def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result, marks) -> Tile | None:
     try:
         rendered = render(
             recipe,
@@ -182,7 +190,8 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -
             copy=copy,
             suffix=os.path.splitext(out_rel)[1],
             partners=partners.get(f"{item.split}/{item.label}", ()),
-            ctx=ApplyContext(load=loader),
+            ctx=marks.context(loader) if marks is not None else ApplyContext(load=loader),
+            targets=marks.targets(item, decoded) if marks is not None else None,
         )
     except Exception as exc:  # expand skips such a source too (transform_failed); say so, keep the sheet
         result.skipped.append(item_skipped(item, "transform_failed", f"copy {copy}: {exc}"))
@@ -200,10 +209,15 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -
     }
     steps = [short_step(a["name"], a["params"]) for a in rendered.applied] or ["(no transform ran)"]
     caption = [_who(item), f"copy {copy}: {os.path.basename(out_rel)}", *steps]
-    return Tile(out_rel, rendered.data, rendered.image, caption, details)
+    tile = Tile(out_rel, rendered.data, rendered.image, caption, details)
+    if marks is not None:
+        tile.overlay = marks.draw(rendered.image, rendered.targets)
+        details["targets"] = rendered.tally
+        caption.append("objects: " + ", ".join(f"{k} {v}" for k, v in rendered.tally.items()))
+    return tile
 
 
-def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list[Tile]]:
+def each_rows(recipe, steps, item, data, decoded, partners, loader, marks=None) -> list[list[Tile]]:
     """Per step (blocks walked into) and per `_range` parameter: the original, then the low, middle and
     high end of that range. A step without a varying range gets one tile, applied with p = 1."""
     rows = []
@@ -212,7 +226,7 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
         varying = [name for name, (low, high) in ranges(spec).items() if low != high]
         middle = {name: _middle(low, high) for name, (low, high) in ranges(spec).items()}
         columns = [(name, which, value) for name in varying for which, value in _ends(*getattr(spec, name))]
-        row = [original_tile(item, data, decoded)]
+        row = [original_tile(item, data, decoded, marks)]
         for name, which, value in columns or [(None, None, None)]:
             fixed = fixed_spec(spec, {**middle, **({name: value} if name else {})})
             rendered = render(  # copy 0 for every column: the same draws, only `name` moves
@@ -223,8 +237,9 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
                 copy=0,
                 suffix=suffix,
                 partners=partners.get(f"{item.split}/{item.label}", ()),
-                ctx=ApplyContext(load=loader),
+                ctx=marks.context(loader) if marks is not None else ApplyContext(load=loader),
                 steps=[fixed],
+                targets=marks.targets(item, decoded) if marks is not None else None,
             )
             applied = rendered.applied
             setting = f"{name} {which}: {format_number(value)}" if name else "always applied"
@@ -241,9 +256,40 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader) -> list[list
                 "fixed": {k: [v, v] for k, v in {**middle, **({name: value} if name else {})}.items()},
                 "transforms": applied,
             }
-            row.append(Tile(tile_path, rendered.data, rendered.image, caption, details))
+            tile = Tile(tile_path, rendered.data, rendered.image, caption, details)
+            if marks is not None:
+                tile.overlay = marks.draw(rendered.image, rendered.targets)
+            row.append(tile)
         rows.append(row)
     return rows
+
+
+class Marks:
+    """An annotated dataset's targets for preview tiles: read like expand reads them, drawn over each tile."""
+
+    def __init__(self, recipe: Recipe, dataset: Dataset, partners: dict, max_pixels: int, loader) -> None:
+        from augcli.worker import Settings, partner_targets
+
+        references = {s.relpath: (s.split, s.annotation) for s in dataset.samples}
+        self.settings = Settings(recipe.model_dump_json(), str(dataset.root), "", max_pixels, partners)
+        self.settings = replace(self.settings, annotations=dataset.annotations, references=references)
+        self.partner_targets = partner_targets(self.settings, loader)
+        self.names, self.ignore = dataset.annotations.names, recipe.targets.ignore
+
+    def targets(self, item: WorkItem, decoded: Decoded):
+        from augcli.worker import read_targets
+
+        height, width = decoded.image.shape[:2]
+        return read_targets(self.settings, item.source, item.split, item.annotation, width, height)
+
+    def context(self, loader) -> ApplyContext:
+        return ApplyContext(load=loader, extra={"targets": self.partner_targets})
+
+    def draw(self, image: np.ndarray, targets) -> np.ndarray:
+        from augcli.overlay import draw
+        from augcli.sheet import displayable
+
+        return draw(displayable(image), targets, self.names, self.ignore)
 
 
 def walk_steps(steps: list[Any], prefix: str = "") -> list[tuple[str, Transform]]:

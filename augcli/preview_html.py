@@ -69,9 +69,10 @@ def _figure(folder: Path, tile: Any) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, tile.data)
     shown = relative
-    if os.path.splitext(tile.path)[1].lower() not in BROWSER_FORMATS:  # e.g. TIFF: add a PNG to look at
+    overlay = getattr(tile, "overlay", None)  # annotated datasets: show the boxes and mask, link the file
+    if overlay is not None or os.path.splitext(tile.path)[1].lower() not in BROWSER_FORMATS:  # e.g. TIFF
         shown = f"{relative}.view.png"
-        ok, buffer = cv2.imencode(".png", displayable(tile.image))
+        ok, buffer = cv2.imencode(".png", overlay if overlay is not None else displayable(tile.image))
         if ok:
             write_atomic(folder / shown, buffer.tobytes())
     lines = "<br>".join(

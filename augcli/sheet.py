@@ -45,7 +45,9 @@ def draw_sheet(rows: Sequence[Sequence[Any]], title: str, tile_size: int | None 
         block = np.full((size + 8 + lines * LINE + GAP, width, 3), PAPER, np.uint8)
         for index, (tile, caption) in enumerate(zip(row, captions, strict=True)):
             x = MARGIN + index * (size + GAP)
-            block[0:size, x : x + size] = fit(displayable(tile.image), size)
+            block[0:size, x : x + size] = fit(
+                tile.overlay if getattr(tile, "overlay", None) is not None else displayable(tile.image), size
+            )
             for number, (text, bold) in enumerate(caption):
                 colour = INK if bold or not text.startswith(" ") else FAINT  # wrapped parameter lines are greyer
                 put(block, text, (x + 2, size + 4 + (number + 1) * LINE - 5), SCALE, colour, 2 if bold else 1)

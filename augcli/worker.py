@@ -22,7 +22,7 @@ from augcli.jobs import CRASHED_MESSAGE
 from augcli.manifest import lexically_safe, output_row, skipped_row
 from augcli.planner import WorkItem
 from augcli.recipe import Recipe
-from augcli.renderer import render
+from augcli.renderer import NoTargetsLeft, render
 from augcli.transforms.base import ApplyContext
 
 Rows = list[dict[str, Any]]
@@ -37,6 +37,9 @@ class Settings:
     output_root: str
     max_pixels: int
     partners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "split/label" -> sources
+    annotations: Any = None  # an annotated dataset's formats.AnnotatedDataset (without its sample list)
+    # source -> (split, annotation) of every source a mixing step may take as a partner, to read its targets
+    references: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -69,26 +72,43 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
         return [item_skipped(item, exc.reason, exc.detail or str(exc))]
     source_sha = hashlib.sha256(data).hexdigest()
     rows: Rows = []
+    annotated = settings.annotations is not None
+    try:
+        height, width = decoded.image.shape[:2]
+        targets = read_targets(settings, item.source, item.split, item.annotation, width, height) if annotated else None
+    except ImageReadError as exc:  # a label file that cannot be used: the image is skipped and reported
+        return [item_skipped(item, exc.reason, str(exc))]
     try:
         if item.original_out:
             storage.write(settings.output_root, item.original_out, data, batch=True)
-            rows.append(output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha))
+            row = output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha)
+            rows.append(_with_targets(settings, item, row, targets, width, height) if annotated else row)
         partners = settings.partners.get(f"{item.split}/{item.label}", ())
         ctx = ApplyContext(load=partner_loader(settings.source_root, settings.max_pixels))
+        if annotated:
+            ctx.extra["targets"] = partner_targets(settings, ctx.load)
         for copy, out_rel in item.outputs:
-            rendered = render(
-                recipe,
-                decoded.image,
-                source=item.source,
-                label=item.label,
-                copy=copy,
-                suffix=os.path.splitext(out_rel)[1],
-                partners=partners,
-                ctx=ctx,
-            )
+            try:
+                rendered = render(
+                    recipe,
+                    decoded.image,
+                    source=item.source,
+                    label=item.label,
+                    copy=copy,
+                    suffix=os.path.splitext(out_rel)[1],
+                    partners=partners,
+                    ctx=ctx,
+                    targets=targets,
+                )
+            except NoTargetsLeft as exc:  # targets.empty: skip
+                rows.append({**item_skipped(item, "no_targets_left", str(exc)), "copy": copy, "path": out_rel})
+                continue
             storage.write(settings.output_root, out_rel, rendered.data, batch=True)
             row = output_row(out_rel, "augmented", item, source_sha, decoded, rendered.image, rendered.sha256)
             row.update(copy=copy, seed=rendered.seed, transforms=rendered.applied, sources=rendered.sources)
+            if annotated:
+                out_h, out_w = rendered.image.shape[:2]
+                row = _with_targets(settings, item, row, rendered.targets, out_w, out_h, rendered.tally)
             rows.append(row)
     except OSError:
         raise  # disk full, permissions: the run must stop, not skip
@@ -96,6 +116,46 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return [item_skipped(item, "transform_failed", detail)]
     return rows
+
+
+def read_targets(settings: Settings, source: str, split: str | None, annotation: str, width: int, height: int):
+    from augcli.formats import AnnotatedSample, read
+
+    return read(settings.annotations, AnnotatedSample(source, split, annotation), width, height)
+
+
+def _with_targets(settings: Settings, item: WorkItem, row: dict, targets: Any, width: int, height: int, tally=None):
+    """Write the output's annotation files (its format's per-image files) and record them on its row."""
+    from augcli.formats import AnnotatedSample, write
+
+    sample = AnnotatedSample(item.source, item.split, item.annotation)
+    files = write(settings.annotations, sample, row["path"], targets, width, height)
+    for rel, content in sorted(files.items()):
+        storage.write(settings.output_root, rel, content, batch=True)
+    row["annotations"] = [{"path": rel, "sha256": hashlib.sha256(files[rel]).hexdigest()} for rel in sorted(files)]
+    row["objects"] = [instance.to_json() for instance in targets.instances]
+    row["targets"] = tally or {
+        "before": len(targets.instances),
+        "kept": len(targets.instances),
+        "clipped": 0,
+        "dropped": 0,
+    }
+    return row
+
+
+def partner_targets(settings: Settings, load_image):
+    """A mixing step's partner targets, read like the source's own (the image decoded to learn its size)."""
+
+    @lru_cache(maxsize=8)
+    def load(source: str):
+        height, width = load_image(source).shape[:2]
+        split, annotation = settings.references[source]
+        targets = read_targets(settings, source, split, annotation, width, height)
+        for instance in targets.instances:
+            instance.key = -1  # a partner's objects are not the source's to count as clipped
+        return targets, (width, height)
+
+    return load
 
 
 def partner_loader(source_root: str, max_pixels: int):
