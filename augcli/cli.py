@@ -10,7 +10,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from augcli.errors import AugcliError, ExitCode
+from augcli.errors import AugcliError, ExitCode, RecipeError
+from augcli.textsafe import printable
 
 T = TypeVar("T")
 
@@ -25,7 +26,11 @@ app = typer.Typer(
 
 
 def fail(error: AugcliError) -> typer.Exit:
-    typer.secho(f"augcli: error: {error}", fg=typer.colors.RED, err=True)
+    # Messages name files, which may hold escape sequences, newlines or bytes that are not UTF-8: shown escaped.
+    # A recipe error lists one problem per line, so its newlines are its own.
+    text = str(error)
+    shown = "\n".join(map(printable, text.split("\n"))) if isinstance(error, RecipeError) else printable(text)
+    typer.secho(f"augcli: error: {shown}", fg=typer.colors.RED, err=True)
     return typer.Exit(int(error.exit_code))
 
 
@@ -60,7 +65,7 @@ def run_reporting(call: Callable[[], T], interrupted: str) -> T:
     except AugcliError as error:
         raise fail(error) from None
     except KeyboardInterrupt:
-        typer.secho(f"augcli: interrupted; {interrupted}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"augcli: interrupted; {printable(interrupted)}", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
 
@@ -312,8 +317,9 @@ def preview(
     except AugcliError as error:
         raise fail(error) from None
     for skipped in result.skipped:
-        typer.secho(f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})", err=True)
-    typer.echo(f"{result.tiles} tiles in {len(result.rows)} rows -> {written}")
+        line = f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})"
+        typer.secho(printable(line), err=True)
+    typer.echo(printable(f"{result.tiles} tiles in {len(result.rows)} rows -> {written}"))
 
 
 @app.command()

@@ -27,6 +27,7 @@ from augcli.imageio import DEFAULT_MAX_PIXELS, Decoded, decode, encode, read_byt
 from augcli.pipeline import augment
 from augcli.recipe import Block, Recipe, load_recipe, suggest
 from augcli.seeding import rng_for, stable_id
+from augcli.textsafe import printable
 from augcli.transforms.base import ApplyContext, Transform
 from augcli.worker import WorkItem, partner_loader, render_copy
 
@@ -199,7 +200,7 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result) -
         "transforms": rendered.applied,
     }
     steps = [short_step(a["name"], a["params"]) for a in rendered.applied] or ["(no transform ran)"]
-    caption = [_who(item), f"copy {copy}: {os.path.basename(out_rel)}", *steps]
+    caption = [_who(item), f"copy {copy}: {printable(os.path.basename(out_rel))}", *steps]
     return Tile(out_rel, rendered.data, rendered.image, caption, details)
 
 
@@ -336,7 +337,8 @@ def format_number(value: Any) -> str:
 
 
 def _who(item: WorkItem) -> str:
-    return f"{item.label}: {os.path.basename(item.source)}"
+    """Captions are shown (sheet, HTML page): names are made printable; the details keep the exact ones."""
+    return printable(f"{item.label}: {os.path.basename(item.source)}")
 
 
 def _kind(image: np.ndarray) -> str:
@@ -353,7 +355,7 @@ def _kind(image: np.ndarray) -> str:
 def _title(recipe_path, dataset_root, recipe: Recipe, split: str | None, each: bool) -> str:
     what = "each transform at the ends of its ranges" if each else "originals and their augmented copies"
     where = f", split {split}" if split else ""
-    return f"augcli preview: {recipe_path} on {dataset_root}{where}, seed {recipe.seed}: {what}"
+    return printable(f"augcli preview: {recipe_path} on {dataset_root}{where}, seed {recipe.seed}: {what}")
 
 
 # ---- writing ----------------------------------------------------------------------------------------
