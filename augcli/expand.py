@@ -21,6 +21,7 @@ from augcli.dataset import Dataset, Sample, scan
 from augcli.errors import AugcliError, DatasetError, ExitCode, OutputError
 from augcli.executor import default_workers, run_local
 from augcli.imageio import DEFAULT_MAX_PIXELS, output_suffix
+from augcli.lock import output_lock, refuse_if_locked
 from augcli.manifest import MANIFEST_NAME, ManifestWriter, header, library_versions
 from augcli.recipe import Block, Recipe, load_recipe
 from augcli.resume import (
@@ -109,68 +110,69 @@ def expand(
     dataset = scan(dataset_root)
     output = local_path(output)
     check_output(dataset.root, output, force, resume=True)
-    items = plan(recipe, dataset)
-    settings = Settings(
-        recipe_json=recipe.model_dump_json(),
-        source_root=str(dataset.root),
-        output_root=str(output),
-        max_pixels=max_pixels,
-        partners=partner_lists(recipe, dataset),
-        storage_options=get_options(),  # for a dataset URL
-    )
-    result = ExpandResult(output, output / MANIFEST_NAME, dataset.layout, _initial_counts(dataset))
-    result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
-    result.warnings = balance_warnings(recipe, dataset)
-    walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
-    try:
-        reused = _prepare(output, recipe, dataset, items, walk_rows, force, bool(settings.partners))
-        journal = Journal(output, reused)
-    except OSError as exc:
-        raise _output_error(exc, output) from None
-    todo = [item for item in items if item.source not in reused]
-    result.resumed, result.processed = len(reused), len(todo)
-    if on_start:
-        on_start(sum(len(i.outputs) + (1 if i.original_out else 0) for i in todo))
-    writer: ManifestWriter | None = None
-    results: Iterator[list[list[dict[str, Any]]]] | None = None
-    try:
-        writer = ManifestWriter(output)
-        writer.write(header(recipe, {"layout": dataset.layout, "counts": planned_counts(items)}))
-        for row in walk_rows:
-            _record(writer, result, row, on_progress)
-            if strict and row["reason"] in STRICT_WALK_REASONS:
-                raise StrictStop(row)
-        chunks = _chunks(todo, _chunk_size(len(todo), workers or default_workers()))
-        if not todo:  # all verified: start no pool or cluster
-            results = iter(())
-        elif scheduler is None:
-            results = run_local(settings, chunks, workers or default_workers())
-        else:  # "local-cluster" or a Dask scheduler address; the Dask extra is optional, so imported here
-            from augcli.executor_dask import run_dask
-
-            results = run_dask(settings, chunks, workers or default_workers(), scheduler)
-        fresh = (rows for rows_per_item in results for rows in rows_per_item)
-        for item in items:  # dataset order, whichever items were reused
-            rows = reused.get(item.source)
-            if rows is None:
-                rows = next(fresh)
-                journal.append(item.source, rows)
-            for row in rows:
-                _record(writer, result, row, None if item.source in reused else on_progress)
-                if strict and row["type"] == "skipped":
+    with output_lock(output):  # one writer per folder: a second run is refused at once (lock.py)
+        items = plan(recipe, dataset)
+        settings = Settings(
+            recipe_json=recipe.model_dump_json(),
+            source_root=str(dataset.root),
+            output_root=str(output),
+            max_pixels=max_pixels,
+            partners=partner_lists(recipe, dataset),
+            storage_options=get_options(),  # for a dataset URL
+        )
+        result = ExpandResult(output, output / MANIFEST_NAME, dataset.layout, _initial_counts(dataset))
+        result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
+        result.warnings = balance_warnings(recipe, dataset)
+        walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
+        try:
+            reused = _prepare(output, recipe, dataset, items, walk_rows, force, bool(settings.partners))
+            journal = Journal(output, reused)
+        except OSError as exc:
+            raise _output_error(exc, output) from None
+        todo = [item for item in items if item.source not in reused]
+        result.resumed, result.processed = len(reused), len(todo)
+        if on_start:
+            on_start(sum(len(i.outputs) + (1 if i.original_out else 0) for i in todo))
+        writer: ManifestWriter | None = None
+        results: Iterator[list[list[dict[str, Any]]]] | None = None
+        try:
+            writer = ManifestWriter(output)
+            writer.write(header(recipe, {"layout": dataset.layout, "counts": planned_counts(items)}))
+            for row in walk_rows:
+                _record(writer, result, row, on_progress)
+                if strict and row["reason"] in STRICT_WALK_REASONS:
                     raise StrictStop(row)
-        writer.write(_footer(result))
-        writer.commit()
-        journal.close()
-        clear_state(output)
-    except OSError as exc:  # disk full, permission denied: name the path; the journal keeps the work done
-        _abandon(writer, journal, results)
-        raise _output_error(exc, output) from None
-    except BaseException:
-        _abandon(writer, journal, results)
-        raise
-    result.seconds = time.perf_counter() - started
-    return result
+            chunks = _chunks(todo, _chunk_size(len(todo), workers or default_workers()))
+            if not todo:  # all verified: start no pool or cluster
+                results = iter(())
+            elif scheduler is None:
+                results = run_local(settings, chunks, workers or default_workers())
+            else:  # "local-cluster" or a Dask scheduler address; the Dask extra is optional, so imported here
+                from augcli.executor_dask import run_dask
+
+                results = run_dask(settings, chunks, workers or default_workers(), scheduler)
+            fresh = (rows for rows_per_item in results for rows in rows_per_item)
+            for item in items:  # dataset order, whichever items were reused
+                rows = reused.get(item.source)
+                if rows is None:
+                    rows = next(fresh)
+                    journal.append(item.source, rows)
+                for row in rows:
+                    _record(writer, result, row, None if item.source in reused else on_progress)
+                    if strict and row["type"] == "skipped":
+                        raise StrictStop(row)
+            writer.write(_footer(result))
+            writer.commit()
+            journal.close()
+            clear_state(output)
+        except OSError as exc:  # disk full, permission denied: name the path; the journal keeps the work done
+            _abandon(writer, journal, results)
+            raise _output_error(exc, output) from None
+        except BaseException:
+            _abandon(writer, journal, results)
+            raise
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 STRICT_WALK_REASONS = {"not_a_file"}  # with --strict, these stop the run like an unreadable image
@@ -239,6 +241,7 @@ def check_output(source_root: Path, output: Path, force: bool, *, resume: bool =
     accepted: the caller continues or, with --force, rebuilds it (resume.previous_run)."""
     if not is_url(source_root):  # a dataset in object storage can neither hold nor contain a local folder
         _check_nesting(source_root, output)
+    refuse_if_locked(output)  # a run in progress there: say so, not that the folder holds files
     if output.exists() and not output.is_dir():
         raise OutputError(f"output path {output} exists and is not a folder")
     if resume and holds_run(output):

@@ -25,6 +25,7 @@ from augcli.errors import DatasetError, ImageReadError, OutputError, RecipeError
 from augcli.executor import default_workers
 from augcli.expand import check_output
 from augcli.imageio import DEFAULT_MAX_PIXELS, decode, encodable, encode, output_suffix, read_bytes, write_atomic
+from augcli.lock import output_lock
 from augcli.manifest import MANIFEST_NAME, ManifestWriter, header
 from augcli.recipe import Recipe, TTASection, load_recipe
 from augcli.views import expand_views, render_view
@@ -88,66 +89,67 @@ def tta(
     dataset = scan(dataset_root)
     output = Path(output)
     check_output(dataset.root, output, force)
-    chosen_split = (split or section.split) if dataset.layout == "split" else None
-    samples = _samples_of(dataset, chosen_split)
-    items = plan_views(recipe, samples, names)
-    settings = TTASettings(
-        str(dataset.root), str(output), tuple(names), section.crop_fraction, recipe.quality, max_pixels
-    )
-    for folder in sorted({os.path.dirname(p) for item in items for _, p in item.outputs}):
-        (output / folder).mkdir(parents=True, exist_ok=True)
-    output.mkdir(parents=True, exist_ok=True)
-    if on_start:
-        on_start(len(items))
-    result = TTAResult(output, output / MANIFEST_NAME, chosen_split, names, sources=len(items))
-    extra = {
-        "kind": "tta",
-        "layout": dataset.layout,
-        "split": chosen_split,
-        "views": names,
-        "crop_fraction": section.crop_fraction,
-    }
-    writer = ManifestWriter(output)
-    try:
-        writer.write(header(recipe, extra))
-        for skipped in dataset.skipped:
-            if chosen_split is None or skipped.relpath.startswith(f"{chosen_split}/"):
-                row = {
-                    "type": "skipped",
-                    "source": skipped.relpath,
-                    "reason": skipped.reason,
-                    "message": skipped.message,
-                }
-                writer.write(row)
-                result.skipped.append(row)
-        for rows_per_item in _run(settings, items, workers or default_workers()):
-            for rows in rows_per_item:
-                for row in rows:
-                    writer.write(row)
-                    if row["type"] == "skipped":
-                        result.skipped.append(row)
-                    else:
-                        result.outputs += 1
-                if on_progress:
-                    on_progress(1)
-        writer.write(
-            {
-                "type": "footer",
-                "kind": "tta",
-                "sources": result.sources,
-                "outputs": result.outputs,
-                "skipped": len(result.skipped),
-            }
+    with output_lock(output, "tta"):  # one writer per folder: a second run is refused at once (lock.py)
+        chosen_split = (split or section.split) if dataset.layout == "split" else None
+        samples = _samples_of(dataset, chosen_split)
+        items = plan_views(recipe, samples, names)
+        settings = TTASettings(
+            str(dataset.root), str(output), tuple(names), section.crop_fraction, recipe.quality, max_pixels
         )
-        writer.commit()
-    except OSError as exc:
-        writer.discard()
-        raise OutputError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
-    except BaseException:
-        writer.discard()
-        raise
-    result.seconds = time.perf_counter() - started
-    return result
+        for folder in sorted({os.path.dirname(p) for item in items for _, p in item.outputs}):
+            (output / folder).mkdir(parents=True, exist_ok=True)
+        output.mkdir(parents=True, exist_ok=True)
+        if on_start:
+            on_start(len(items))
+        result = TTAResult(output, output / MANIFEST_NAME, chosen_split, names, sources=len(items))
+        extra = {
+            "kind": "tta",
+            "layout": dataset.layout,
+            "split": chosen_split,
+            "views": names,
+            "crop_fraction": section.crop_fraction,
+        }
+        writer = ManifestWriter(output)
+        try:
+            writer.write(header(recipe, extra))
+            for skipped in dataset.skipped:
+                if chosen_split is None or skipped.relpath.startswith(f"{chosen_split}/"):
+                    row = {
+                        "type": "skipped",
+                        "source": skipped.relpath,
+                        "reason": skipped.reason,
+                        "message": skipped.message,
+                    }
+                    writer.write(row)
+                    result.skipped.append(row)
+            for rows_per_item in _run(settings, items, workers or default_workers()):
+                for rows in rows_per_item:
+                    for row in rows:
+                        writer.write(row)
+                        if row["type"] == "skipped":
+                            result.skipped.append(row)
+                        else:
+                            result.outputs += 1
+                    if on_progress:
+                        on_progress(1)
+            writer.write(
+                {
+                    "type": "footer",
+                    "kind": "tta",
+                    "sources": result.sources,
+                    "outputs": result.outputs,
+                    "skipped": len(result.skipped),
+                }
+            )
+            writer.commit()
+        except OSError as exc:
+            writer.discard()
+            raise OutputError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+        except BaseException:
+            writer.discard()
+            raise
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def _samples_of(dataset: Dataset, split: str | None) -> list[Sample]:
