@@ -112,9 +112,10 @@ def test_the_lock_is_released_and_cleaned_up_when_the_block_fails(tmp_path: Path
 
 
 def test_the_same_folder_cannot_be_locked_twice_even_in_one_process(tmp_path: Path) -> None:
-    with output_lock(tmp_path / "out"), pytest.raises(OutputError, match=f"process {os.getpid()}"):
-        with output_lock(tmp_path / "out"):
-            pass
+    first = output_lock(tmp_path / "out")
+    second = output_lock(tmp_path / "out")
+    with first, pytest.raises(OutputError, match=f"process {os.getpid()}"), second:
+        pass
 
 
 def test_the_recorded_command_line_hides_storage_option_values(monkeypatch) -> None:
