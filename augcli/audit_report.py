@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from augcli.errors import ExitCode
+from augcli.textsafe import printable
 
 KEEP_PER_CHECK = 200  # findings listed per check; the rest are counted (a 100k-row disaster stays readable)
 
@@ -77,7 +78,7 @@ def to_text(report: AuditReport) -> str:
     lines += ["", "split       class             originals  augmented"]
     for split, classes in sorted(report.balance.items()):
         for label, c in sorted(classes.items()):
-            lines.append(f"{split:11} {label:16} {c['originals']:10} {c['augmented']:10}")
+            lines.append(f"{printable(split):11} {printable(label):16} {c['originals']:10} {c['augmented']:10}")
     identity = {c.removeprefix("identity_"): n for (s, c), n in report.totals.items() if s == "info"}
     if identity:
         kinds = ", ".join(f"{how} {n}" for how, n in sorted(identity.items()))
@@ -90,7 +91,9 @@ def to_text(report: AuditReport) -> str:
         f"{verdict[report.exit_code]}: {report.count('leakage')} leakage, {report.count('integrity')} integrity, "
         f"{report.count('warning')} warnings"
     )
-    return "\n".join(lines)
+    # Paths and messages name files: one holding a newline or an escape sequence must stay on its line and never
+    # reach the terminal raw. JSON and github keep (their own encoding of) the exact names.
+    return "\n".join(printable(line) for line in lines)
 
 
 def to_github(report: AuditReport) -> str:

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from augcli.errors import AugcliError, ExitCode
+from augcli.errors import AugcliError, ExitCode, RecipeError
+from augcli.textsafe import printable
 
 app = typer.Typer(
     name="augcli",
@@ -38,10 +39,10 @@ def command(interrupted: Callable[..., str] | None = None) -> Callable[[Callable
             try:
                 code = body(**params)
             except AugcliError as error:
-                typer.secho(f"augcli: error: {error}", fg=typer.colors.RED, err=True)
+                typer.secho(f"augcli: error: {shown_error(error)}", fg=typer.colors.RED, err=True)
                 raise typer.Exit(int(error.exit_code)) from None
             except KeyboardInterrupt:
-                hint = f"; {interrupted(**params)}" if interrupted else ""
+                hint = f"; {printable(interrupted(**params))}" if interrupted else ""
                 typer.secho(f"augcli: interrupted{hint}", fg=typer.colors.YELLOW, err=True)
                 raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
             if code != ExitCode.OK:
@@ -50,6 +51,13 @@ def command(interrupted: Callable[..., str] | None = None) -> Callable[[Callable
         return app.command()(run)
 
     return register
+
+
+def shown_error(error: AugcliError) -> str:
+    """Messages name files, which may hold escape sequences, newlines or bytes that are not UTF-8: shown
+    escaped. A recipe error lists one problem per line, so its newlines are its own."""
+    text = str(error)
+    return "\n".join(map(printable, text.split("\n"))) if isinstance(error, RecipeError) else printable(text)
 
 
 class Progress:
@@ -322,8 +330,9 @@ def preview(
     )
     written = write_html(result, output, tile_size) if html else write_sheet(result, output, tile_size, colors)
     for skipped in result.skipped:
-        typer.secho(f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})", err=True)
-    typer.echo(f"{result.tiles} tiles in {len(result.rows)} rows -> {written}")
+        line = f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})"
+        typer.secho(printable(line), err=True)
+    typer.echo(printable(f"{result.tiles} tiles in {len(result.rows)} rows -> {written}"))
     return ExitCode.OK
 
 

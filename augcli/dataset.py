@@ -3,10 +3,17 @@
 The order is deterministic (sorted paths), hidden entries are ignored, directory symlinks are never
 followed and file symlinks are only taken when they stay inside the root (os.walk with followlinks
 can loop or escape the tree). Images in nested folders of a class belong to that class.
+
+Every entry has an outcome: a sample, a `Skipped` record (which expand turns into a manifest row and a
+summary line), or an ignore rule: hidden names, and files without an image extension (counted in
+`ignored`). A symlink that does not lead to a regular file (a folder, a loop, nothing) is always
+reported, whatever its name: a directory link is never followed (inside the root its images would be
+counted twice, outside it escapes the dataset), but it must not vanish without a word either.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -114,26 +121,44 @@ def _visible_dirs(folder: Path) -> list[str]:
 
 
 def _report_loose_files(root: Path, sub: str, dataset: Dataset) -> None:
+    """Entries of the root (or a split folder) that are not class folders: images there are reported, links
+    that lead to no file (a class folder that is a symlink, a loop) too, other files are counted as ignored."""
     folder = root / sub if sub else root
+    real_root = root.resolve()
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
-            if not is_hidden(entry.name) and not entry.is_dir(follow_symlinks=False) and _is_image_name(entry.name):
-                rel = f"{sub}/{entry.name}" if sub else entry.name
+            if is_hidden(entry.name) or entry.is_dir(follow_symlinks=False):
+                continue
+            rel = f"{sub}/{entry.name}" if sub else entry.name
+            dead_end = entry.is_symlink() and not entry.is_file()  # a folder (a class folder?), a loop, nothing
+            problem = _link_problem(Path(entry.path), real_root) if dead_end else None
+            if problem:
+                dataset.skipped.append(Skipped(rel, *problem))
+            elif _is_image_name(entry.name):
                 dataset.skipped.append(Skipped(rel, "outside_class", "image not inside a class folder; ignored"))
+            else:
+                dataset.ignored += 1
 
 
 def _scan_class(root: Path, rel_dir: str, label: str, split: str | None, dataset: Dataset, real_root: Path) -> None:
     found = 0
     for dirpath, dirnames, filenames in os.walk(root / rel_dir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not is_hidden(d))
         rel_base = Path(dirpath).relative_to(root).as_posix()
+        links = sorted(d for d in dirnames if not is_hidden(d) and os.path.islink(os.path.join(dirpath, d)))
+        for name in links:  # os.walk lists directory links but never enters them: say so
+            dataset.skipped.append(Skipped(f"{rel_base}/{name}", *_link_problem(root / rel_base / name, real_root)))
+        dirnames[:] = sorted(d for d in dirnames if not is_hidden(d) and d not in links)
         for name in sorted(filenames):
             if is_hidden(name):
                 continue
-            if not _is_image_name(name):
-                dataset.ignored += 1
-                continue
             rel = f"{rel_base}/{name}"
+            if not _is_image_name(name):
+                dead_end = os.path.islink(root / rel) and not os.path.exists(root / rel)  # broken or a loop
+                if dead_end:
+                    dataset.skipped.append(Skipped(rel, *_link_problem(root / rel, real_root)))
+                else:
+                    dataset.ignored += 1
+                continue
             problem = _entry_problem(root / rel, real_root)
             if problem:
                 dataset.skipped.append(Skipped(rel, *problem))
@@ -147,13 +172,35 @@ def _scan_class(root: Path, rel_dir: str, label: str, split: str | None, dataset
 def _entry_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        target = path.resolve()
-        if not target.is_relative_to(real_root):
-            return "symlink_outside", f"symlink to {target} leaves the dataset root; not followed"
-        if not target.is_file():
-            return "not_a_file", "symlink to something that is not a regular file"
-    elif not stat.S_ISREG(info.st_mode):
+        return _link_problem(path, real_root)
+    if not stat.S_ISREG(info.st_mode):
         return "not_a_file", "not a regular file (device, pipe or socket)"
+    return None
+
+
+def _link_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
+    """Why a symlink is not taken as a source, or None for a link to a regular file inside the root."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a symlink loop this way
+        return "symlink_loop", "symlink loop (it leads back to itself); not followed"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink_loop", "symlink loop (it leads back to itself); not followed"
+        return "symlink_broken", f"symlink to {os.readlink(path)}: {exc.strerror or 'cannot be followed'}"
+    if target.is_dir():
+        if not target.is_relative_to(real_root):
+            return "symlink_outside", f"symlink to the folder {target} leaves the dataset root; not followed"
+        if path.parent.resolve().is_relative_to(target):
+            return "symlink_loop", f"symlink to {target}, a folder that contains it (a loop); not followed"
+        return "symlink_dir", (
+            f"symlink to the folder {target} inside the dataset root; directory links are never followed "
+            "(its images would be counted twice)"
+        )
+    if not target.is_relative_to(real_root):
+        return "symlink_outside", f"symlink to {target} leaves the dataset root; not followed"
+    if not target.is_file():
+        return "not_a_file", "symlink to something that is not a regular file"
     return None
 
 

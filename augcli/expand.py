@@ -87,58 +87,61 @@ def expand(
     dataset = scan(dataset_root, layout)
     state = state_for(output)
     state.check(dataset.root, force)
-    items = plan(recipe, dataset)
-    partners = partner_lists(recipe, dataset)
-    settings = Settings(recipe.model_dump_json(), str(dataset.root), str(state.output), max_pixels, partners)
-    if dataset.annotations is not None:
-        references = {s.relpath: (s.split, s.annotation) for s in dataset.samples} if partners else {}
-        settings = replace(settings, annotations=dataset.annotations, references=references)
-    result = ExpandResult(state.shown, state.manifest, dataset.layout, _initial_counts(dataset))
-    result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
-    result.warnings = balance_warnings(recipe, dataset)
-    walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
-    try:
-        reused = state.prepare(recipe, dataset, items, walk_rows, force, bool(settings.partners))
-    except OSError as exc:
-        raise state.error(exc) from None
-    todo = [item for item in items if item.source not in reused]
-    result.resumed, result.processed = len(reused), len(todo)
-    if on_start:
-        on_start(sum(len(item.paths()) for item in todo))
-    writer = None
-    results: Iterator[Any] | None = None
-    try:
-        writer = state.writer()
-        writer.write(header(recipe, {"layout": dataset.layout, **_annotated(dataset), "counts": planned_counts(items)}))
-        annotated = AnnotatedOutputs(dataset, items) if dataset.annotations is not None else None
-        for row in walk_rows:
-            _record(writer, result, row, on_progress)
-            if strict and row["reason"] in STRICT_WALK_REASONS:
-                raise StrictStop(row)
-        chunks = state.chunks(todo, workers)
-        job = Job(process_chunk, settings, crashed, storage.get_options())
-        results = run(job, chunks, workers, scheduler) if chunks else iter(())  # all verified: no pool
-        fresh = _recorded(state, chunks, results)
-        for item in items:  # dataset order, whichever items were reused
-            rows = reused.get(item.source)
-            for row in rows if rows is not None else next(fresh):
-                _record(writer, result, row, None if rows is not None else on_progress)
-                if annotated is not None:
-                    annotated.add(row)
-                if strict and row["type"] == "skipped":
+    with state.lock():  # one writer per output folder: a second run is refused at once (lock.py)
+        items = plan(recipe, dataset)
+        partners = partner_lists(recipe, dataset)
+        settings = Settings(recipe.model_dump_json(), str(dataset.root), str(state.output), max_pixels, partners)
+        if dataset.annotations is not None:
+            references = {s.relpath: (s.split, s.annotation) for s in dataset.samples} if partners else {}
+            settings = replace(settings, annotations=dataset.annotations, references=references)
+        result = ExpandResult(state.shown, state.manifest, dataset.layout, _initial_counts(dataset))
+        result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
+        result.warnings = balance_warnings(recipe, dataset)
+        walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
+        try:
+            reused = state.prepare(recipe, dataset, items, walk_rows, force, bool(settings.partners))
+        except OSError as exc:
+            raise state.error(exc) from None
+        todo = [item for item in items if item.source not in reused]
+        result.resumed, result.processed = len(reused), len(todo)
+        if on_start:
+            on_start(sum(len(item.paths()) for item in todo))
+        writer = None
+        results: Iterator[Any] | None = None
+        try:
+            writer = state.writer()
+            writer.write(
+                header(recipe, {"layout": dataset.layout, **_annotated(dataset), "counts": planned_counts(items)})
+            )
+            annotated = AnnotatedOutputs(dataset, items) if dataset.annotations is not None else None
+            for row in walk_rows:
+                _record(writer, result, row, on_progress)
+                if strict and row["reason"] in STRICT_WALK_REASONS:
                     raise StrictStop(row)
-        for record in annotated.write(state.output) if annotated is not None else []:
-            writer.write(record)
-        writer.write(_footer(result))
-        state.finish(writer)
-    except OSError as exc:  # disk full, permission denied, a store refusing: the state keeps the work done
-        _abandon(writer, state, results)
-        raise state.error(exc) from None
-    except BaseException:
-        _abandon(writer, state, results)
-        raise
-    result.seconds = time.perf_counter() - started
-    return result
+            chunks = state.chunks(todo, workers)
+            job = Job(process_chunk, settings, crashed, storage.get_options())
+            results = run(job, chunks, workers, scheduler) if chunks else iter(())  # all verified: no pool
+            fresh = _recorded(state, chunks, results)
+            for item in items:  # dataset order, whichever items were reused
+                rows = reused.get(item.source)
+                for row in rows if rows is not None else next(fresh):
+                    _record(writer, result, row, None if rows is not None else on_progress)
+                    if annotated is not None:
+                        annotated.add(row)
+                    if strict and row["type"] == "skipped":
+                        raise StrictStop(row)
+            for record in annotated.write(state.output) if annotated is not None else []:
+                writer.write(record)
+            writer.write(_footer(result))
+            state.finish(writer)
+        except OSError as exc:  # disk full, permission denied, a store refusing: the state keeps the work done
+            _abandon(writer, state, results)
+            raise state.error(exc) from None
+        except BaseException:
+            _abandon(writer, state, results)
+            raise
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def _recorded(state: Any, chunks: list, results: Iterator[list]) -> Iterator[list[dict[str, Any]]]:

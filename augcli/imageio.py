@@ -16,6 +16,9 @@ import hashlib
 import io
 import os
 import stat
+import sys
+import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +60,41 @@ def read_bytes(path: Path) -> bytes:
 
 def decode(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     orientation, frames = _probe(data, name, max_pixels)
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    image, decoder_notes = _imdecode_noting_warnings(data)
     if image is None:
         raise ImageReadError(name, "corrupt", "truncated or corrupt image data")
     image = _normalise(image, name)
-    notes = [f"first frame of {frames}"] if frames > 1 else []
+    notes = ([f"first frame of {frames}"] if frames > 1 else []) + decoder_notes
     return Decoded(apply_orientation(image, orientation), orientation, notes)
+
+
+_STDERR = threading.Lock()  # fd 2 is process-wide: one capture at a time (threaded Dask workers)
+
+
+def _imdecode_noting_warnings(data: bytes) -> tuple[np.ndarray | None, list[str]]:
+    """cv2.imdecode, and for a JPEG the warnings libjpeg wrote while decoding it, as notes.
+
+    A JPEG with corrupt entropy-coded data decodes to a damaged image without an error; libjpeg's only sign
+    is a line on the process's stderr ("Corrupt JPEG data: 3283 extraneous bytes before marker 0xd9"), which
+    OpenCV does not return. So fd 2 is pointed at a temporary file for the call and what was written there
+    becomes a note on the row (and no longer lands in the middle of a progress bar)."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    if not data.startswith(b"\xff\xd8"):  # only libjpeg warns this way
+        return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED), []
+    with _STDERR, tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 at all (a daemon): nothing would have been seen anyway
+            return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED), []
+        os.dup2(capture.fileno(), 2)
+        try:
+            image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        text = os.pread(capture.fileno(), 4096, 0).decode("ascii", "replace")
+    return image, [f"decoder warning: {line.strip()}" for line in text.splitlines() if line.strip()]
 
 
 def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:

@@ -27,6 +27,7 @@ from augcli.planner import WorkItem, partner_lists, plan
 from augcli.recipe import Block, Recipe, load_recipe, suggest
 from augcli.renderer import render
 from augcli.seeding import stream_rng
+from augcli.textsafe import printable
 from augcli.transforms.base import ApplyContext, Transform
 from augcli.worker import item_skipped, partner_loader
 
@@ -208,7 +209,7 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result, m
         "transforms": rendered.applied,
     }
     steps = [short_step(a["name"], a["params"]) for a in rendered.applied] or ["(no transform ran)"]
-    caption = [_who(item), f"copy {copy}: {os.path.basename(out_rel)}", *steps]
+    caption = [_who(item), f"copy {copy}: {printable(os.path.basename(out_rel))}", *steps]
     tile = Tile(out_rel, rendered.data, rendered.image, caption, details)
     if marks is not None:
         tile.overlay = marks.draw(rendered.image, rendered.targets)
@@ -383,7 +384,8 @@ def format_number(value: Any) -> str:
 
 
 def _who(item: WorkItem) -> str:
-    return f"{item.label}: {os.path.basename(item.source)}"
+    """Captions are shown (sheet, HTML page): names are made printable; the details keep the exact ones."""
+    return printable(f"{item.label}: {os.path.basename(item.source)}")
 
 
 def _kind(image: np.ndarray) -> str:
@@ -400,7 +402,7 @@ def _kind(image: np.ndarray) -> str:
 def _title(recipe_path, dataset_root, recipe: Recipe, split: str | None, each: bool) -> str:
     what = "each transform at the ends of its ranges" if each else "originals and their augmented copies"
     where = f", split {split}" if split else ""
-    return f"augcli preview: {recipe_path} on {dataset_root}{where}, seed {recipe.seed}: {what}"
+    return printable(f"augcli preview: {recipe_path} on {dataset_root}{where}, seed {recipe.seed}: {what}")
 
 
 # ---- writing ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import cv2
 
 from augcli.imageio import write_atomic
 from augcli.sheet import default_tile_size, displayable, draw_sheet, encode_png
+from augcli.textsafe import printable
 
 BROWSER_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"}
 STYLE = """
@@ -40,16 +41,15 @@ def write_page(result: Any, folder: Path, tile_size: int | None = None) -> Path:
         figures = [_figure(folder, tile) for tile in row]
         sections.append(f'<section><div class="row">{"".join(figures)}</div></section>')
     skipped = "".join(
-        f"<li>{html.escape(s['source'])}: {html.escape(s['reason'])} ({html.escape(s['message'])})</li>"
-        for s in result.skipped
+        f"<li>{_text(s['source'])}: {_text(s['reason'])} ({_text(s['message'])})</li>" for s in result.skipped
     )
     page = "\n".join(
         [
             "<!doctype html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(result.title)}</title>",
+            f"<title>{_text(result.title)}</title>",
             f"<style>{STYLE.replace('SIZE', str(size))}</style></head><body>",
-            f"<h1>{html.escape(result.title)}</h1>",
+            f"<h1>{_text(result.title)}</h1>",
             '<p>The whole sheet as one image: <a href="sheet.png">sheet.png</a>. '
             "Each tile links to its file; the details are what the manifest would record.</p>",
             f"<p>Not shown (unreadable):</p><ul>{skipped}</ul>" if skipped else "",
@@ -76,14 +76,20 @@ def _figure(folder: Path, tile: Any) -> str:
         if ok:
             write_atomic(folder / shown, buffer.tobytes())
     lines = "<br>".join(
-        f"<b>{html.escape(line)}</b>" if number == 0 else html.escape(line) for number, line in enumerate(tile.caption)
+        f"<b>{_text(line)}</b>" if number == 0 else _text(line) for number, line in enumerate(tile.caption)
     )
     details = html.escape(json.dumps(tile.details, indent=1, ensure_ascii=True))
     return (
-        f'<figure><a href="{_url(relative)}"><img src="{_url(shown)}" alt="{html.escape(tile.path)}" '
+        f'<figure><a href="{_url(relative)}"><img src="{_url(shown)}" alt="{_text(tile.path)}" '
         f'loading="lazy"></a><figcaption>{lines}<details><summary>details</summary><pre>{details}</pre>'
         "</details></figcaption></figure>"
     )
+
+
+def _text(text: str) -> str:
+    """Text for the page: printable first (a name that is not valid UTF-8 could not even be encoded into the
+    page, and control characters would be invisible), then HTML-escaped."""
+    return html.escape(printable(text))
 
 
 def _url(path: str) -> str:

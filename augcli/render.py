@@ -7,13 +7,15 @@ from collections import Counter
 from typing import Any
 
 from augcli.errors import AugcliError
+from augcli.textsafe import printable
 
 
 def expand_summary(result: Any) -> str:
     rows = [("split", "class", "sources", "originals", "augmented", "after", "skipped")]
     for (split, label), c in sorted(result.counts.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
         after = str(c.originals + c.augmented)
-        rows.append((split or "-", label, str(c.sources), str(c.originals), str(c.augmented), after, str(c.skipped)))
+        counts = (str(c.sources), str(c.originals), str(c.augmented), after, str(c.skipped))
+        rows.append((printable(split or "-"), printable(label), *counts))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(
@@ -47,7 +49,7 @@ def expand_summary(result: Any) -> str:
             lines.append(f"  {row['source']}: {row['reason']}: {row['message']}")
         if len(result.skipped) > 20:
             lines.append(f"  ... {len(result.skipped) - 20} more (see the manifest's skipped rows)")
-    return "\n".join(lines)
+    return _one_line_each(lines)
 
 
 def tta_summary(result: Any) -> str:
@@ -61,7 +63,13 @@ def tta_summary(result: Any) -> str:
     if result.skipped:
         lines.append(f"{len(result.skipped)} files skipped:")
         lines.extend(f"  {row['source']}: {row['reason']}: {row['message']}" for row in result.skipped[:20])
-    return "\n".join(lines)
+    return _one_line_each(lines)
+
+
+def _one_line_each(lines: list[str]) -> str:
+    """Join summary lines, each made printable: they carry file names, class names and messages quoting them
+    (a name holding a newline or an escape sequence must not split a line or colour the terminal)."""
+    return "\n".join(printable(line) for line in lines)
 
 
 def transform_table() -> str:

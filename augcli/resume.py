@@ -36,8 +36,9 @@ RUN_FILE = "run.json"
 JOURNAL_FILE = "journal.jsonl"
 STATE_SCHEMA = 1
 FSYNC_SECONDS = 2.0
+# Skipped by dataset.scan (dataset._link_problem), not sources.
+WALK_REASONS = {"outside_class", "symlink_outside", "not_a_file", "symlink_dir", "symlink_loop", "symlink_broken"}
 # Temporary names written by imageio.write_atomic (".name.PID.tmp") and ManifestWriter (".name.tmp").
-WALK_REASONS = {"outside_class", "symlink_outside", "not_a_file"}  # skipped by dataset.scan, not sources
 TEMP_NAME = re.compile(r"^\..+?(\.\d+)?\.tmp$")
 
 Rows = list[dict[str, Any]]

@@ -13,6 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from augcli.textsafe import printable
+
 SHEET_WIDTH = 1600  # fits a typical laptop screen at 100 %
 MARGIN = 16
 GAP = 12
@@ -152,5 +154,6 @@ def encode_png(image: np.ndarray, colors: int | None = None) -> bytes:
 
 
 def _ascii(text: str) -> str:
-    """Hershey fonts draw ASCII only; other characters (file names in any script) become '?'."""
-    return text.encode("ascii", "replace").decode("ascii")
+    """Hershey fonts draw ASCII only; other characters (file names in any script) become '?'. Control
+    characters and undecodable bytes are shown as escapes first (a newline would be drawn as '?')."""
+    return printable(text).encode("ascii", "replace").decode("ascii")

@@ -11,6 +11,7 @@ Either way a killed run leaves no manifest that lies, and the same command conti
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +38,11 @@ class LocalState:
 
     def check(self, dataset_root: Any, force: bool) -> None:
         check_output(dataset_root, self.output, force, resume=True)
+
+    def lock(self):
+        from augcli.lock import output_lock
+
+        return output_lock(self.output)
 
     def prepare(self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool):
         """Settle what an earlier run left in the output; record this run's plan. Returns the reusable rows."""
@@ -86,6 +92,9 @@ class RemoteState:
         from augcli.parts import check_remote_output
 
         check_remote_output(str(dataset_root), self.output)
+
+    def lock(self):
+        return contextlib.nullcontext()  # an object store has no lock to take: README "Remote storage"
 
     def prepare(self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool):
         """Continue (or with --force replace) an earlier run at the output; the rows of chunks whose part
@@ -139,10 +148,12 @@ class RemoteState:
 def check_output(source_root: Any, output: Path, force: bool, *, resume: bool = False) -> None:
     """Refuse unusable local output folders. With `resume` (expand), a folder holding an earlier augcli run is
     accepted: the caller continues or, with --force, rebuilds it (resume.previous_run)."""
+    from augcli.lock import refuse_if_locked
     from augcli.resume import holds_run
 
     if not storage.is_url(source_root):  # a dataset in object storage can neither hold nor contain a local folder
         _check_nesting(Path(source_root), output)
+    refuse_if_locked(output)  # a run in progress there: say so, not that the folder holds files
     if output.exists() and not output.is_dir():
         raise OutputError(f"output path {output} exists and is not a folder")
     if resume and holds_run(output):

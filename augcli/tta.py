@@ -21,6 +21,7 @@ from augcli.dataset import Dataset, Sample, scan
 from augcli.errors import DatasetError, ImageReadError, OutputError, RecipeError
 from augcli.executor import Job, balanced_size, chunked, default_workers, run
 from augcli.imageio import DEFAULT_MAX_PIXELS, decode
+from augcli.lock import output_lock
 from augcli.manifest import MANIFEST_NAME, ManifestWriter, header, output_row, skipped_row
 from augcli.planner import WorkItem, plan_views
 from augcli.recipe import TTASection, load_recipe
@@ -78,52 +79,55 @@ def tta(
     dataset = scan(dataset_root)
     output = Path(output)
     check_output(dataset.root, output, force)
-    chosen_split = (split or section.split) if dataset.layout == "split" else None
-    items = plan_views(recipe, _samples_of(dataset, chosen_split), names)
-    settings = TTASettings(recipe.model_dump_json(), str(dataset.root), str(output), section.crop_fraction, max_pixels)
-    for folder in sorted({os.path.dirname(p) for item in items for p in item.paths()}):
-        (output / folder).mkdir(parents=True, exist_ok=True)
-    output.mkdir(parents=True, exist_ok=True)
-    if on_start:
-        on_start(len(items))
-    result = TTAResult(output, output / MANIFEST_NAME, chosen_split, names, sources=len(items))
-    extra = {
-        "kind": "tta",
-        "layout": dataset.layout,
-        "split": chosen_split,
-        "views": names,
-        "crop_fraction": section.crop_fraction,
-    }
-    writer = ManifestWriter(output)
-    try:
-        writer.write(header(recipe, extra))
-        for skipped in dataset.skipped:
-            if chosen_split is None or skipped.relpath.startswith(f"{chosen_split}/"):
-                row = skipped_row(skipped.relpath, None, None, skipped.reason, skipped.message)
-                writer.write(row)
-                result.skipped.append(row)
-        job = Job(process_chunk, settings, crashed, storage.get_options())
-        for rows_per_item in run(job, chunked(items, balanced_size(len(items), workers, most=4)), workers):
-            for rows in rows_per_item:
-                for row in rows:
+    with output_lock(output, "tta"):  # one writer per folder: a second run is refused at once (lock.py)
+        chosen_split = (split or section.split) if dataset.layout == "split" else None
+        items = plan_views(recipe, _samples_of(dataset, chosen_split), names)
+        settings = TTASettings(
+            recipe.model_dump_json(), str(dataset.root), str(output), section.crop_fraction, max_pixels
+        )
+        for folder in sorted({os.path.dirname(p) for item in items for p in item.paths()}):
+            (output / folder).mkdir(parents=True, exist_ok=True)
+        output.mkdir(parents=True, exist_ok=True)
+        if on_start:
+            on_start(len(items))
+        result = TTAResult(output, output / MANIFEST_NAME, chosen_split, names, sources=len(items))
+        extra = {
+            "kind": "tta",
+            "layout": dataset.layout,
+            "split": chosen_split,
+            "views": names,
+            "crop_fraction": section.crop_fraction,
+        }
+        writer = ManifestWriter(output)
+        try:
+            writer.write(header(recipe, extra))
+            for skipped in dataset.skipped:
+                if chosen_split is None or skipped.relpath.startswith(f"{chosen_split}/"):
+                    row = skipped_row(skipped.relpath, None, None, skipped.reason, skipped.message)
                     writer.write(row)
-                    if row["type"] == "skipped":
-                        result.skipped.append(row)
-                    else:
-                        result.outputs += 1
-                if on_progress:
-                    on_progress(1)
-        footer = {"type": "footer", "kind": "tta", "sources": result.sources, "outputs": result.outputs}
-        writer.write({**footer, "skipped": len(result.skipped)})
-        writer.commit()
-    except OSError as exc:
-        writer.discard()
-        raise OutputError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
-    except BaseException:
-        writer.discard()
-        raise
-    result.seconds = time.perf_counter() - started
-    return result
+                    result.skipped.append(row)
+            job = Job(process_chunk, settings, crashed, storage.get_options())
+            for rows_per_item in run(job, chunked(items, balanced_size(len(items), workers, most=4)), workers):
+                for rows in rows_per_item:
+                    for row in rows:
+                        writer.write(row)
+                        if row["type"] == "skipped":
+                            result.skipped.append(row)
+                        else:
+                            result.outputs += 1
+                    if on_progress:
+                        on_progress(1)
+            footer = {"type": "footer", "kind": "tta", "sources": result.sources, "outputs": result.outputs}
+            writer.write({**footer, "skipped": len(result.skipped)})
+            writer.commit()
+        except OSError as exc:
+            writer.discard()
+            raise OutputError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+        except BaseException:
+            writer.discard()
+            raise
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def _samples_of(dataset: Dataset, split: str | None) -> list[Sample]:
