@@ -146,7 +146,7 @@ class Augmenter:
             return self._places[source_id]
         parts = source_id.split("/")
         layout = self.dataset.layout if self.dataset is not None else None
-        from augcli.dataset import SPLIT_NAMES
+        from augcli.entries import SPLIT_NAMES
 
         split_id = len(parts) > 2 and parts[0].lower() in SPLIT_NAMES
         if layout == "split" or (layout is None and split_id):

@@ -111,7 +111,7 @@ def main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
-        from augcli import __version__
+        from augcli.version import __version__
 
         typer.echo(f"augcli {__version__}")
         raise typer.Exit()

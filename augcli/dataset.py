@@ -13,17 +13,13 @@ counted twice, outside it escapes the dataset), but it must not vanish without a
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augcli.entries import SPLIT_NAMES, entry_problem, is_hidden, is_image_name, link_problem
 from augcli.errors import DatasetError
-
-SPLIT_NAMES = ("train", "val", "valid", "validation", "test")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
 @dataclass(frozen=True)
@@ -63,10 +59,6 @@ class Dataset:
 
     def splits(self) -> list[str | None]:
         return sorted({s.split for s in self.samples}, key=lambda v: v or "")
-
-
-def is_hidden(name: str) -> bool:
-    return name.startswith(".")
 
 
 def scan(root: str | Path, layout: str = "auto") -> Dataset:
@@ -131,10 +123,10 @@ def _report_loose_files(root: Path, sub: str, dataset: Dataset) -> None:
                 continue
             rel = f"{sub}/{entry.name}" if sub else entry.name
             dead_end = entry.is_symlink() and not entry.is_file()  # a folder (a class folder?), a loop, nothing
-            problem = _link_problem(Path(entry.path), real_root) if dead_end else None
+            problem = link_problem(Path(entry.path), real_root) if dead_end else None
             if problem:
                 dataset.skipped.append(Skipped(rel, *problem))
-            elif _is_image_name(entry.name):
+            elif is_image_name(entry.name):
                 dataset.skipped.append(Skipped(rel, "outside_class", "image not inside a class folder; ignored"))
             else:
                 dataset.ignored += 1
@@ -146,20 +138,20 @@ def _scan_class(root: Path, rel_dir: str, label: str, split: str | None, dataset
         rel_base = Path(dirpath).relative_to(root).as_posix()
         links = sorted(d for d in dirnames if not is_hidden(d) and os.path.islink(os.path.join(dirpath, d)))
         for name in links:  # os.walk lists directory links but never enters them: say so
-            dataset.skipped.append(Skipped(f"{rel_base}/{name}", *_link_problem(root / rel_base / name, real_root)))
+            dataset.skipped.append(Skipped(f"{rel_base}/{name}", *link_problem(root / rel_base / name, real_root)))
         dirnames[:] = sorted(d for d in dirnames if not is_hidden(d) and d not in links)
         for name in sorted(filenames):
             if is_hidden(name):
                 continue
             rel = f"{rel_base}/{name}"
-            if not _is_image_name(name):
+            if not is_image_name(name):
                 dead_end = os.path.islink(root / rel) and not os.path.exists(root / rel)  # broken or a loop
                 if dead_end:
-                    dataset.skipped.append(Skipped(rel, *_link_problem(root / rel, real_root)))
+                    dataset.skipped.append(Skipped(rel, *link_problem(root / rel, real_root)))
                 else:
                     dataset.ignored += 1
                 continue
-            problem = _entry_problem(root / rel, real_root)
+            problem = entry_problem(root / rel, real_root)
             if problem:
                 dataset.skipped.append(Skipped(rel, *problem))
                 continue
@@ -167,45 +159,6 @@ def _scan_class(root: Path, rel_dir: str, label: str, split: str | None, dataset
             found += 1
     if not found:
         dataset.empty_classes.append(rel_dir)
-
-
-def _entry_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
-    info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        return _link_problem(path, real_root)
-    if not stat.S_ISREG(info.st_mode):
-        return "not_a_file", "not a regular file (device, pipe or socket)"
-    return None
-
-
-def _link_problem(path: Path, real_root: Path) -> tuple[str, str] | None:
-    """Why a symlink is not taken as a source, or None for a link to a regular file inside the root."""
-    try:
-        target = path.resolve(strict=True)
-    except RuntimeError:  # Python 3.11 reports a symlink loop this way
-        return "symlink_loop", "symlink loop (it leads back to itself); not followed"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "symlink_loop", "symlink loop (it leads back to itself); not followed"
-        return "symlink_broken", f"symlink to {os.readlink(path)}: {exc.strerror or 'cannot be followed'}"
-    if target.is_dir():
-        if not target.is_relative_to(real_root):
-            return "symlink_outside", f"symlink to the folder {target} leaves the dataset root; not followed"
-        if path.parent.resolve().is_relative_to(target):
-            return "symlink_loop", f"symlink to {target}, a folder that contains it (a loop); not followed"
-        return "symlink_dir", (
-            f"symlink to the folder {target} inside the dataset root; directory links are never followed "
-            "(its images would be counted twice)"
-        )
-    if not target.is_relative_to(real_root):
-        return "symlink_outside", f"symlink to {target} leaves the dataset root; not followed"
-    if not target.is_file():
-        return "not_a_file", "symlink to something that is not a regular file"
-    return None
-
-
-def _is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 # --- annotated datasets (detection, segmentation) -------------------------------------------------------------
@@ -277,7 +230,7 @@ def scan_remote(root: str) -> Dataset:
     for folder, label, split in class_dirs:
         found = 0
         for rel in sorted(by_dir[folder], key=lambda r: _walk_key(r[len(folder) + 1 :])):
-            if not _is_image_name(rel.rsplit("/", 1)[1]):
+            if not is_image_name(rel.rsplit("/", 1)[1]):
                 dataset.ignored += 1
                 continue
             dataset.samples.append(Sample(rel, label, split))
@@ -301,5 +254,5 @@ def _loose(files: dict, sub: str, dataset: Dataset) -> None:
     prefix = f"{sub}/" if sub else ""
     for rel in sorted(files):
         name = rel[len(prefix) :]
-        if rel.startswith(prefix) and "/" not in name and _is_image_name(name):
+        if rel.startswith(prefix) and "/" not in name and is_image_name(name):
             dataset.skipped.append(Skipped(rel, "outside_class", "image not inside a class folder; ignored"))

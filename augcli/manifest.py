@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from augcli import __version__
+from augcli.version import __version__
 from augcli.errors import ManifestError
 
 SCHEMA_VERSION = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# The same extensions augcli walks (dataset.IMAGE_EXTENSIONS), so every contestant reads the same sources;
+# The same extensions augcli walks (entries.IMAGE_EXTENSIONS), so every contestant reads the same sources;
 # kept literal so the peer scripts import nothing from augcli.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 

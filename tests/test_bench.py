@@ -39,7 +39,7 @@ def test_bench_runs_and_writes_one_table(tmp_path: Path) -> None:
 
 
 def test_benchmark_lists_the_same_sources_as_augcli() -> None:
-    from augcli.dataset import IMAGE_EXTENSIONS
+    from augcli.entries import IMAGE_EXTENSIONS
     from benchmarks.common import IMAGE_SUFFIXES
 
     assert set(IMAGE_EXTENSIONS) == IMAGE_SUFFIXES

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from augcli.cli import app
-from augcli.dataset import IMAGE_EXTENSIONS
+from augcli.entries import IMAGE_EXTENSIONS
 from augcli.manifest import read_records
 from augcli.textsafe import printable
 from tests.conftest import textured, write_recipe

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from augcli.dataset import IMAGE_EXTENSIONS, SPLIT_NAMES, _entry_problem, is_hidden
+from augcli.entries import IMAGE_EXTENSIONS, SPLIT_NAMES, entry_problem, is_hidden
 from augcli.errors import DatasetError, OutputError
 from augcli.formats.model import AnnotatedDataset, AnnotationError
 
@@ -73,7 +73,7 @@ def images_in(root: Path, rel_dir: str, dataset: AnnotatedDataset, recursive: bo
     for rel in walk_files(root, rel_dir, recursive):
         if not is_image_name(rel):
             continue
-        problem = _entry_problem(root / rel, real_root)
+        problem = entry_problem(root / rel, real_root)
         if problem:
             dataset.problems.append((rel, *problem))
         else:
