@@ -44,6 +44,7 @@ from augcli.manifest import (
 from augcli.recipe import Recipe, load_recipe
 
 BATCH = 32
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def audit(
@@ -136,6 +137,9 @@ class _Audit:
         self.source_hash: dict[str, int] = {}  # source -> dHash of its original, for perceptual identity
         self.pools: dict[bool, tuple[list[int], list[str]]] = {True: ([], []), False: ([], [])}  # is_train -> ...
         self.chosen: list[tuple[int, str, dict[str, Any]]] = []  # replay candidates (heap on -key)
+        self.names: list[str] | None = None  # an annotated dataset's category names (header)
+        self.source_split: dict[str, str | None] = {}  # annotated layouts: each source's split, from its rows
+        self.train_rows: list[tuple[int, str, list[str]]] = []
 
     # --- the streaming pass ---------------------------------------------------------------------------
     def run(self, manifest: Path) -> None:
@@ -152,6 +156,7 @@ class _Audit:
                 "integrity",
                 f"footer counts {self.footer.get('outputs')} outputs, rows list {self.outputs}",
             )
+        self._annotated_leaks()
         if self.out is not None:
             self._orphans()
         self._near_duplicates()
@@ -172,6 +177,8 @@ class _Audit:
                 yield from self._output_row(number, record)
             elif record["type"] == "footer":
                 self.footer = record
+            elif record["type"] == "dataset_file":  # an annotated dataset's file per split (COCO JSON, data.yaml)
+                yield from self._annotation_files(number, [record])
             elif record["type"] == "skipped":
                 for issue in schema_problems(record):
                     self.report.add("malformed_row", "integrity", issue, line=number)
@@ -192,6 +199,7 @@ class _Audit:
         self.layout = record.get("layout") if record.get("layout") in ("flat", "split") else "flat"
         if record.get("layout") not in ("flat", "split"):
             self.report.add("malformed_row", "integrity", f"header layout {record.get('layout')!r} unknown", line=1)
+        self.names = record.get("names") if isinstance(record.get("names"), list) else None
         self.recipe, problems = recipe_findings(record, self.wanted, f"{self.report.manifest} header")
         for problem in problems:
             self.report.add("recipe_mismatch", "integrity", problem, line=1)
@@ -240,6 +248,43 @@ class _Audit:
             flagged = augmented and (not row["transforms"] or row["sha256"] == row["source_sha256"])
             meta = ("out", number, path, row["sha256"], split, row["kind"], source, flagged)
             yield str(self.out), path, meta
+        if self.names is not None:
+            self._targets(number, row)
+            yield from self._annotation_files(number, row.get("annotations") or [])
+
+    def _annotation_files(self, number: int, files: list[Any]):
+        """Label files, masks, COCO/YOLO dataset files: listed with their sha256, checked like images."""
+        for entry in files:
+            path = entry.get("path") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) or not self._safe(path, number):
+                self.report.add(
+                    "malformed_row", "integrity", "an annotation file entry needs a safe path and a sha256", line=number
+                )
+                continue
+            self.paths.add(path)
+            if self.out is not None:
+                yield str(self.out), path, ("ann", number, path, entry["sha256"])
+
+    def _targets(self, number: int, row: dict[str, Any]) -> None:
+        """Every object of an annotated output lies in its image and has a known class."""
+        for index, record in enumerate(row.get("objects") or []):
+            try:
+                box, category = [float(v) for v in record["box"]], int(record["category"])
+            except (KeyError, TypeError, ValueError):
+                self.report.add("malformed_row", "integrity", f"objects[{index}] is not an object", row["path"], number)
+                continue
+            if not 0 <= category < len(self.names or []):
+                self.report.add(
+                    "unknown_class", "integrity", f"objects[{index}]: class id {category} unknown", row["path"], number
+                )
+            slack = 1e-3
+            inside = (
+                -slack <= box[0] < box[2] <= row["width"] + slack and -slack <= box[1] < box[3] <= row["height"] + slack
+            )
+            if not inside:
+                size = f"{row['width']}x{row['height']}"
+                message = f"objects[{index}]: box {box} outside the {size} image"
+                self.report.add("box_outside_image", "integrity", message, row["path"], number)
 
     def _safe(self, path: str, number: int) -> bool:
         try:
@@ -254,6 +299,11 @@ class _Audit:
 
     def _consistency(self, number: int, row: dict[str, Any], contributors: list[str]) -> None:
         path, split, label = row["path"], row["split"], row["label"]
+        if self.names is not None:  # annotated layouts keep splits where their format does (VOC: in lists)
+            self.source_split[row["source"]] = split
+            if split == TRAIN:
+                self.train_rows.append((number, path, contributors))
+            return
         for what, rel in (("path", path), ("source", row["source"])):
             implied = place(rel, self.layout)
             if implied != (split, label):
@@ -277,7 +327,36 @@ class _Audit:
                         number,
                     )
 
+    def _annotated_leaks(self) -> None:
+        """Annotated layouts: a train output's sources must be train sources (splits known from the rows)."""
+        for number, path, contributors in self.train_rows:
+            for contributor in contributors:
+                origin = self.source_split.get(contributor, TRAIN)
+                if origin != TRAIN:
+                    self.report.add(
+                        "source_leak",
+                        "leakage",
+                        f"train output derives from {contributor} ({origin} split)",
+                        path,
+                        number,
+                    )
+
     def _on_file(self, meta: tuple, sha: str | None, image_hash: int | None, problem: str) -> None:
+        if meta[0] == "ann":
+            _, number, path, expected = meta
+            if problem == "empty" and expected == EMPTY_SHA256:  # a label file of an image with no objects
+                return
+            if problem == "missing":
+                self.report.add(
+                    "missing", "integrity", "annotation file listed in the manifest but not on disk", path, number
+                )
+            elif problem:
+                self.report.add("unreadable", "integrity", f"annotation file cannot be read ({problem})", path, number)
+            elif sha != expected:
+                self.report.add(
+                    "changed", "integrity", "annotation file sha256 differs from the manifest (edited)", path, number
+                )
+            return
         if meta[0] == "src":
             _, number, source, expected = meta
             root = self.source_root
@@ -391,7 +470,8 @@ class _Audit:
         key = int.from_bytes(
             hashlib.sha256(b"augcli-replay\0" + row["path"].encode("utf-8", "surrogateescape")).digest()[:8], "big"
         )
-        small = {k: row[k] for k in ("path", "source", "label", "transforms", "sha256")}
+        small = {k: row[k] for k in ("path", "source", "label", "transforms", "sha256", "copy")}
+        small.update({k: row[k] for k in ("split", "objects", "annotations", "width", "height") if k in row})
         if isinstance(self.replay, float):
             if key < self.replay * 2**64:
                 self.chosen.append((-key, row["path"], small))
@@ -399,6 +479,15 @@ class _Audit:
             heapq.heappush(self.chosen, (-key, row["path"], small))
         elif -key > self.chosen[0][0]:
             heapq.heapreplace(self.chosen, (-key, row["path"], small))
+
+    def _annotated_source(self, root: Any) -> Any:
+        """An annotated dataset's reading of `root` for replaying targets: (format's dataset, references)."""
+        if self.names is None:
+            return None
+        from augcli.dataset import scan
+
+        dataset = scan(root, str(self.header.get("format")))
+        return dataset.annotations, {s.relpath: (s.split, s.annotation) for s in dataset.samples}
 
     def _replay(self) -> None:
         if not self.replay or not self.chosen:
@@ -417,7 +506,8 @@ class _Audit:
                 continue
             jobs.append((str(root), row))
         versions = version_drift(self.header.get("versions") or {})
-        job = Job(replay_rows, (self.recipe.model_dump_json(), self.max_pixels), crashed_replay, storage.get_options())
+        settings = (self.recipe.model_dump_json(), self.max_pixels, self._annotated_source(root))
+        job = Job(replay_rows, settings, crashed_replay, storage.get_options())
         for results in run(job, batched(jobs, 4), self.workers):
             for path, problem in results:
                 self.report.replayed += 1

@@ -140,11 +140,12 @@ def crashed_file(job: Job) -> Inspected:
     return (job[2], None, None, "crashed the worker reading it (a native decoder crash, or out of memory?)")
 
 
-def replay_rows(settings: tuple[str, int], jobs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+def replay_rows(settings: tuple[str, int, Any], jobs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
     """(output path, problem or "") per job; a job is (source root, the row's path/source/label/transforms/sha256).
 
     The output is rebuilt by the one renderer from its source and the recorded params (no randomness drawn),
-    encoded as expand encodes it, and compared by sha256: equal bytes prove the recorded params complete."""
+    encoded as expand encodes it, and compared by sha256: equal bytes prove the recorded params complete. An
+    annotated output's targets are rebuilt too (its objects and the bytes of its annotation files)."""
     return [(row["path"], _replay_one(root, row, *settings)) for root, row in jobs]
 
 
@@ -152,7 +153,7 @@ def crashed_replay(job: tuple[str, dict[str, Any]]) -> tuple[str, str]:
     return job[1]["path"], "replay failed: the worker process died (a native decoder crash, or out of memory?)"
 
 
-def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: int) -> str:
+def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: int, annotated: Any = None) -> str:
     from augcli import storage
     from augcli.errors import ImageReadError
     from augcli.imageio import decode
@@ -161,24 +162,61 @@ def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: in
     from augcli.worker import partner_loader, recipe_of
 
     recipe = recipe_of(recipe_json)
+    ctx, targets, settings = ApplyContext(load=partner_loader(root, max_pixels)), None, None
     try:
         image = decode(storage.read(root, row["source"]), row["source"], max_pixels).image
+        if annotated is not None:
+            settings, targets = _replay_targets(root, row, recipe_json, max_pixels, annotated, image, ctx)
         rendered = render(
             recipe,
             image,
             source=row["source"],
             label=row["label"],
-            copy=0,
+            copy=row.get("copy") or 0,
             suffix=os.path.splitext(row["path"])[1],
-            ctx=ApplyContext(load=partner_loader(root, max_pixels)),
+            ctx=ctx,
             applied=row["transforms"],
+            targets=targets,
         )
     except ImageReadError as exc:
         return f"cannot read a source to replay from: {exc}"
     except Exception as exc:  # a param the kernel rejects is itself a finding about the row
         return f"replay failed: {type(exc).__name__}: {exc}"
     sha = rendered.sha256
-    return "" if sha == row["sha256"] else f"replayed bytes differ (sha256 {sha[:12]}, manifest {row['sha256'][:12]})"
+    if sha != row["sha256"]:
+        return f"replayed bytes differ (sha256 {sha[:12]}, manifest {row['sha256'][:12]})"
+    return "" if settings is None else _targets_differ(settings, row, rendered)
+
+
+def _replay_targets(root, row, recipe_json, max_pixels, annotated, image, ctx):
+    from augcli.worker import Settings, partner_targets, read_targets
+
+    dataset, references = annotated
+    settings = Settings(recipe_json, root, "", max_pixels, annotations=dataset, references=references)
+    ctx.extra["targets"] = partner_targets(settings, ctx.load)
+    split, annotation = references[row["source"]]
+    return settings, read_targets(settings, row["source"], split, annotation, image.shape[1], image.shape[0])
+
+
+def _targets_differ(settings: Any, row: dict[str, Any], rendered: Any) -> str:
+    """The replayed targets against the row's objects and the annotation files expand wrote."""
+    from augcli.formats import AnnotatedSample, write
+
+    objects = [instance.to_json() for instance in rendered.targets.instances]
+    recorded = row.get("objects") or []
+    if objects != recorded:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(objects, recorded, strict=False)) if a != b),
+            min(len(objects), len(recorded)),
+        )
+        return f"replayed targets differ from the row's objects (first at object {first}; {len(objects)} vs {len(recorded)})"
+    split, annotation = settings.references[row["source"]]
+    height, width = rendered.image.shape[:2]
+    files = write(settings.annotations, AnnotatedSample(row["source"], split, annotation), row["path"],
+                  rendered.targets, width, height)  # fmt: skip
+    written = {a["path"]: a["sha256"] for a in row.get("annotations") or []}
+    replayed = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    return "" if replayed == written else f"replayed annotation files differ ({sorted(replayed)})"
 
 
 def version_drift(recorded: dict[str, Any]) -> str:

@@ -177,7 +177,7 @@ def original_tile(item: WorkItem, data: bytes, decoded: Decoded, marks: Marks | 
     if marks is not None:
         targets = marks.targets(item, decoded)
         tile.overlay = marks.draw(decoded.image, targets)
-        caption.append(f"{len(targets.instances)} objects")
+        caption.append(f"objects: {len(targets.instances)}")
     return tile
 
 
@@ -385,7 +385,8 @@ def format_number(value: Any) -> str:
 
 def _who(item: WorkItem) -> str:
     """Captions are shown (sheet, HTML page): names are made printable; the details keep the exact ones."""
-    return printable(f"{item.label}: {os.path.basename(item.source)}")
+    group = item.label if item.label else (item.split or "")  # annotated images have objects, not a class
+    return printable(f"{group}: {os.path.basename(item.source)}" if group else os.path.basename(item.source))
 
 
 def _kind(image: np.ndarray) -> str:

@@ -159,8 +159,12 @@ def reusable(item: WorkItem, rows: Rows | None, out: Path, source_root: Path, cl
         return False
     if rows[0].get("source_sha256") != source_sha256(source_root, item.source):
         return False
+    files = [(r["path"], r.get("sha256")) for r in rows]
+    files += [(a.get("path"), a.get("sha256")) for r in rows for a in r.get("annotations", []) if isinstance(a, dict)]
+    if sorted(p for p, _ in files[len(rows) :]) != sorted(item.annotation_files):
+        return False  # an annotated source's label files must be the planned ones too
     try:
-        return all(file_sha256(safe_output_path(out, r["path"])) == r.get("sha256") for r in rows)
+        return all(file_sha256(safe_output_path(out, path)) == sha for path, sha in files)
     except ManifestError:
         return False
 

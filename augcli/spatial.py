@@ -154,7 +154,8 @@ class _Moved:
 def through_matrix(instance: Instance, matrix: Matrix, size: tuple[int, int]) -> _Moved:
     x0, y0, x1, y1 = instance.box
     if instance.rle is not None:
-        return _rle_moved(instance, lambda m: _warp_binary_matrix(m, matrix, size), size)
+        scale = abs(float(np.linalg.det(matrix[:2, :2])))  # how the area grows: a scaled object is not clipped
+        return _rle_moved(instance, lambda m: _warp_binary_matrix(m, matrix, size), size, scale)
     if instance.polygons:
         rings = [map_points(matrix, np.asarray(p, dtype=np.float64).reshape(-1, 2)) for p in instance.polygons]
     else:
@@ -188,7 +189,7 @@ def through_warp(spec: Any, params: dict[str, Any], instance: Instance, before, 
     return _Moved(Instance(instance.category, box, polygons, None, instance.attributes), visibility, clipped)
 
 
-def _rle_moved(instance: Instance, warp: Callable[[np.ndarray], np.ndarray], size) -> _Moved:
+def _rle_moved(instance: Instance, warp: Callable[[np.ndarray], np.ndarray], size, scale: float = 1.0) -> _Moved:
     from augcli.formats.rle import rle_decode, rle_encode
 
     source = rle_decode(instance.rle)
@@ -197,7 +198,7 @@ def _rle_moved(instance: Instance, warp: Callable[[np.ndarray], np.ndarray], siz
     if not len(xs):
         return _Moved(None, 0.0, True)
     box = [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
-    visibility = min(1.0, len(xs) / max(1, int(np.count_nonzero(source))))
+    visibility = min(1.0, len(xs) / max(1.0, np.count_nonzero(source) * scale))
     moved = Instance(instance.category, box, [], rle_encode(warped), instance.attributes)
     return _Moved(moved, visibility, visibility < 1.0)
 
