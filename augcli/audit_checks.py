@@ -209,7 +209,8 @@ def _targets_differ(settings: Any, row: dict[str, Any], rendered: Any) -> str:
             (i for i, (a, b) in enumerate(zip(objects, recorded, strict=False)) if a != b),
             min(len(objects), len(recorded)),
         )
-        return f"replayed targets differ from the row's objects (first at object {first}; {len(objects)} vs {len(recorded)})"
+        counts = f"{len(objects)} vs {len(recorded)}"
+        return f"replayed targets differ from the row's objects (first at object {first}; {counts})"
     split, annotation = settings.references[row["source"]]
     height, width = rendered.image.shape[:2]
     files = write(settings.annotations, AnnotatedSample(row["source"], split, annotation), row["path"],
