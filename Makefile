@@ -29,6 +29,8 @@ sample-data: $(BIN)/augcli
 docs: $(BIN)/augcli
 	$(BIN)/python scripts/readme_transforms.py
 	$(BIN)/augcli preview configs/default.yaml sample_data -o docs/preview.png --per-class 1 --colors 256
+	$(BIN)/augcli preview configs/detection.yaml sample_targets/coco -o docs/preview_detection.png --per-class 2 --copies 3 --colors 256
+	$(BIN)/augcli preview configs/segmentation.yaml sample_targets/masks -o docs/preview_segmentation.png --per-class 1 --copies 3 --colors 256
 
 # The peers (albumentations, Augmentor) go into this venv only through the [bench] extra, never into
 # augcli's dependencies. albumentations 2.0.8 queries PyPI on import unless NO_ALBUMENTATIONS_UPDATE=1.

@@ -177,7 +177,7 @@ def original_tile(item: WorkItem, data: bytes, decoded: Decoded, marks: Marks | 
     if marks is not None:
         targets = marks.targets(item, decoded)
         tile.overlay = marks.draw(decoded.image, targets)
-        caption.append(f"objects: {len(targets.instances)}")
+        caption.append(marks.summary(targets))
     return tile
 
 
@@ -214,7 +214,7 @@ def _copy_tile(recipe, item, decoded, copy, out_rel, partners, loader, result, m
     if marks is not None:
         tile.overlay = marks.draw(rendered.image, rendered.targets)
         details["targets"] = rendered.tally
-        caption.append("objects: " + ", ".join(f"{k} {v}" for k, v in rendered.tally.items()))
+        caption.append(marks.summary(rendered.targets, rendered.tally))
     return tile
 
 
@@ -285,6 +285,15 @@ class Marks:
 
     def context(self, loader) -> ApplyContext:
         return ApplyContext(load=loader, extra={"targets": self.partner_targets})
+
+    def summary(self, targets, tally: dict[str, int] | None = None) -> str:
+        """One caption line: what the tile's targets hold (and, for a copy, what the steps did to them)."""
+        if targets.mask is not None and not targets.instances and not (tally and tally["before"]):
+            labels = [int(v) for v in np.unique(targets.mask) if v not in (0, self.ignore)]
+            return "mask labels: " + (", ".join(map(str, labels)) or "none")
+        if tally is None:
+            return f"objects: {len(targets.instances)}"
+        return "objects: " + ", ".join(f"{k} {v}" for k, v in tally.items())
 
     def draw(self, image: np.ndarray, targets) -> np.ndarray:
         from augcli.overlay import draw
