@@ -30,7 +30,7 @@ class ClassPlan:
     sources: tuple[str, ...]  # dataset order
     copies: tuple[int, ...]  # augmented outputs per source, same order
     keep_originals: bool
-    mode: str  # copies | target_per_class | balance | unchanged (a split that is not augmented)
+    mode: str  # copies | target_per_class | balance | instances (annotated) | unchanged (a split not augmented)
     target: int | None = None
 
     @property
@@ -64,8 +64,21 @@ def plan_classes(recipe: Recipe, dataset: Dataset) -> list[ClassPlan]:
         if split is not None and split not in recipe.augment_splits:
             plans.append(ClassPlan(split, label, tuple(sources), (0,) * len(sources), True, "unchanged"))
             continue
+        if dataset.annotations is not None and (recipe.target_per_class is not None or recipe.balance):
+            plans.append(_instance_plan(recipe, dataset, split, label, sources))
+            continue
         plans.append(_class_plan(recipe, split, label, sources, largest[split]))
     return plans
+
+
+def _instance_plan(recipe: Recipe, dataset: Dataset, split: str | None, label: str, sources: list[str]) -> ClassPlan:
+    """Annotated datasets balance objects per class, not images (instances.py)."""
+    from augcli.instances import instance_counts, split_copies
+
+    copies, _ = split_copies(recipe, split, sources, instance_counts(dataset), recipe.keep_originals)
+    return ClassPlan(
+        split, label, tuple(sources), tuple(copies), recipe.keep_originals, "instances", recipe.target_per_class
+    )
 
 
 def _class_plan(recipe: Recipe, split: str | None, label: str, sources: list[str], largest: int) -> ClassPlan:

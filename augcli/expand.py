@@ -49,6 +49,9 @@ class ExpandResult:
     warnings: list[str] = field(default_factory=list)  # e.g. a class already above target_per_class
     ignored: int = 0
     seconds: float = 0.0
+    objects: dict[str, dict[str, list[int]]] = field(
+        default_factory=dict
+    )  # annotated: split -> class -> [before, after]
     resumed: int = 0  # sources whose outputs an earlier run made, verified and kept
     processed: int = 0  # sources processed by this run
 
@@ -97,6 +100,8 @@ def expand(
         result = ExpandResult(state.shown, state.manifest, dataset.layout, _initial_counts(dataset))
         result.empty_classes, result.ignored = dataset.empty_classes, dataset.ignored
         result.warnings = balance_warnings(recipe, dataset)
+        result.objects = _objects_before(dataset)
+        result.object_names = dataset.annotations.names if dataset.annotations is not None else []
         walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
         try:
             reused = state.prepare(recipe, dataset, items, walk_rows, force, bool(settings.partners))
@@ -213,6 +218,25 @@ def _abandon(writer: Any, state: Any, results: Iterator[Any] | None) -> None:
         results.close()
 
 
+def _objects_before(dataset: Dataset) -> dict[str, dict[str, list[int]]]:
+    if dataset.annotations is None:
+        return {}
+    from augcli.instances import per_split
+
+    names = dataset.annotations.names
+    table: dict[str, dict[str, list[int]]] = {}
+    for split, counter in per_split(dataset).items():
+        row = table.setdefault(str(split or "-"), {})
+        for category, count in sorted(counter.items()):
+            row[names[category] if 0 <= category < len(names) else str(category)] = [count, 0]
+    return table
+
+
+def _class_name(result: ExpandResult, category: int) -> str:
+    names = result.object_names
+    return names[category] if 0 <= category < len(names) else str(category)
+
+
 def _initial_counts(dataset: Dataset) -> dict[tuple[str | None, str], ClassCounts]:
     counts: dict[tuple[str | None, str], ClassCounts] = defaultdict(ClassCounts)
     for sample in dataset.samples:
@@ -235,6 +259,9 @@ def _record(writer: Any, result: ExpandResult, row: dict[str, Any], progress) ->
         if row.get("label") is not None:
             result.counts[key].skipped += 1
         return
+    for record in row.get("objects", []) if result.object_names else []:  # annotated outputs: objects written
+        names = result.objects.setdefault(str(row.get("split") or "-"), {})
+        names.setdefault(_class_name(result, record["category"]), [0, 0])[1] += 1
     counts = result.counts[key]
     if row["kind"] == "original":
         counts.originals += 1

@@ -15,14 +15,14 @@ def expand_summary(result: Any) -> str:
     for (split, label), c in sorted(result.counts.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
         after = str(c.originals + c.augmented)
         counts = (str(c.sources), str(c.originals), str(c.augmented), after, str(c.skipped))
-        rows.append((printable(split or "-"), printable(label), *counts))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
+        rows.append((printable(split or "-"), printable(label) or "(images)", *counts))
+    lines = _table(rows, left=2)
+    objects = getattr(result, "objects", None)
+    if objects:  # annotated datasets: objects per class, in the sources and in everything written
+        table = [("split", "objects of class", "before", "after")]
+        for split, per_class in sorted(objects.items()):
+            table += [(printable(split), printable(name), str(b), str(a)) for name, (b, a) in sorted(per_class.items())]
+        lines += ["", *_table(table, left=2)]
     rate = result.outputs / result.seconds if result.seconds else 0.0
     lines.append("")
     lines.append(
@@ -50,6 +50,17 @@ def expand_summary(result: Any) -> str:
         if len(result.skipped) > 20:
             lines.append(f"  ... {len(result.skipped) - 20} more (see the manifest's skipped rows)")
     return _one_line_each(lines)
+
+
+def _table(rows: list[tuple[str, ...]], left: int) -> list[str]:
+    """Columns padded to their widest cell; the first `left` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(w) if i < left else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
 
 
 def tta_summary(result: Any) -> str:

@@ -173,3 +173,22 @@ def _size(path: Path) -> tuple[int, int]:
 
 def test_annotated_sample_identity_is_a_public_type() -> None:
     assert AnnotatedSample("a.jpg", None, "").relpath == "a.jpg"
+
+
+def test_balance_counts_objects_per_class_for_annotated_datasets(runner, tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path / "r.yaml", "seed: 2\nbalance: max\nformat: png\ntransforms: [{name: hflip}]\n")
+    out = tmp_path / "out"
+    result = expand(runner, recipe, SAMPLES / "yolo", out)
+    assert result.exit_code == 0, result.output
+    names = read_records(out / "manifest.jsonl").__next__()["names"]
+    before, after = {}, {}
+    for row in outputs(out):
+        if row["split"] == "train":
+            for record in row["objects"]:
+                table = before if row["kind"] == "original" else after
+                table[names[record["category"]]] = table.get(names[record["category"]], 0) + 1
+    total = {name: before.get(name, 0) + after.get(name, 0) for name in before}
+    largest = max(before.values())
+    assert min(before.values()) < largest, "the sample must start unbalanced for this test to mean anything"
+    assert all(count >= largest for count in total.values()), total  # every class reaches the largest's count
+    assert "objects of class" in result.output and "before" in result.output
