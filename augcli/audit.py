@@ -316,30 +316,18 @@ class _Audit:
                     number,
                 )
         if self.layout == "split" and split == TRAIN:
-            for contributor in contributors:
-                origin = place(contributor, self.layout)[0]
-                if origin != TRAIN:
-                    self.report.add(
-                        "source_leak",
-                        "leakage",
-                        f"train output derives from {contributor} ({origin} split)",
-                        path,
-                        number,
-                    )
+            self._leaks(number, path, [(c, place(c, self.layout)[0]) for c in contributors])
 
     def _annotated_leaks(self) -> None:
         """Annotated layouts: a train output's sources must be train sources (splits known from the rows)."""
         for number, path, contributors in self.train_rows:
-            for contributor in contributors:
-                origin = self.source_split.get(contributor, TRAIN)
-                if origin != TRAIN:
-                    self.report.add(
-                        "source_leak",
-                        "leakage",
-                        f"train output derives from {contributor} ({origin} split)",
-                        path,
-                        number,
-                    )
+            self._leaks(number, path, [(c, self.source_split.get(c, TRAIN)) for c in contributors])
+
+    def _leaks(self, number: int, path: str, origins: list[tuple[str, str | None]]) -> None:
+        for contributor, origin in origins:
+            if origin != TRAIN:
+                message = f"train output derives from {contributor} ({origin} split)"
+                self.report.add("source_leak", "leakage", message, path, number)
 
     def _on_file(self, meta: tuple, sha: str | None, image_hash: int | None, problem: str) -> None:
         if meta[0] == "ann":

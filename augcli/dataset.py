@@ -80,13 +80,7 @@ def scan(root: str | Path, layout: str = "auto") -> Dataset:
     if not root.is_dir():
         raise DatasetError(f"dataset path is not a folder: {root}")
     top = _visible_dirs(root)
-    splits = [d for d in top if d.lower() in SPLIT_NAMES]
-    if splits and len(splits) != len(top):
-        others = sorted(set(top) - set(splits))
-        raise DatasetError(
-            f"{root}: mixes split folders ({', '.join(splits)}) with class folders ({', '.join(others)}); "
-            "use either root/<class>/ or root/<split>/<class>/"
-        )
+    splits = split_folders(top, root)
     dataset = Dataset(root=root, layout="split" if splits else "flat")
     real_root = root.resolve()
     if splits:
@@ -101,6 +95,18 @@ def scan(root: str | Path, layout: str = "auto") -> Dataset:
     if not dataset.samples and not dataset.skipped:
         raise DatasetError(f"{root}: no images found in class folders (expected root/<class>/*.jpg)")
     return dataset
+
+
+def split_folders(top: list[str], shown: Any) -> list[str]:
+    """The split folders among a root's folders ([] for root/<class>/); a mix of both is refused."""
+    splits = [d for d in top if d.lower() in SPLIT_NAMES]
+    if splits and len(splits) != len(top):
+        others = sorted(set(top) - set(splits))
+        raise DatasetError(
+            f"{shown}: mixes split folders ({', '.join(splits)}) with class folders ({', '.join(others)}); "
+            "use either root/<class>/ or root/<split>/<class>/"
+        )
+    return splits
 
 
 def _visible_dirs(folder: Path) -> list[str]:
@@ -204,13 +210,7 @@ def scan_remote(root: str) -> Dataset:
     if not listing:
         raise DatasetError(f"dataset folder not found (or empty): {shown}")
     top = sorted({rel.split("/")[0] for rel in files if "/" in rel})
-    splits = [d for d in top if d.lower() in SPLIT_NAMES]
-    if splits and len(splits) != len(top):
-        others = sorted(set(top) - set(splits))
-        raise DatasetError(
-            f"{shown}: mixes split folders ({', '.join(splits)}) with class folders ({', '.join(others)}); "
-            "use either root/<class>/ or root/<split>/<class>/"
-        )
+    splits = split_folders(top, shown)
     dataset = Dataset(root=root, layout="split" if splits else "flat")  # type: ignore[arg-type]
     class_dirs: list[tuple[str, str, str | None]] = []  # (folder, label, split)
     for split in splits:
