@@ -239,7 +239,7 @@ class _Audit:
             self._identity(path, "identical_bytes")
         elif augmented and not row["transforms"]:
             self._identity(path, "no_transforms")
-        if augmented:
+        if augmented or row.get("preprocess"):  # a preprocessed original is rebuilt too
             self._consider_replay(row)
         if self.source_root is not None and source not in self.sources_checked:
             self.sources_checked.add(source)
@@ -459,7 +459,7 @@ class _Audit:
             hashlib.sha256(b"augcli-replay\0" + row["path"].encode("utf-8", "surrogateescape")).digest()[:8], "big"
         )
         small = {k: row[k] for k in ("path", "source", "label", "transforms", "sha256", "copy")}
-        small.update({k: row[k] for k in ("split", "objects", "annotations", "width", "height") if k in row})
+        small.update({k: row[k] for k in ("split", "objects", "annotations", "preprocess", "kind") if k in row})
         if isinstance(self.replay, float):
             if key < self.replay * 2**64:
                 self.chosen.append((-key, row["path"], small))

@@ -175,8 +175,10 @@ def _replay_one(root: str, row: dict[str, Any], recipe_json: str, max_pixels: in
             copy=row.get("copy") or 0,
             suffix=os.path.splitext(row["path"])[1],
             ctx=ctx,
+            steps=[] if row.get("kind") == "original" else None,  # an original only got the preprocessing
             applied=row["transforms"],
             targets=targets,
+            preprocess=row.get("preprocess"),
         )
     except ImageReadError as exc:
         return f"cannot read a source to replay from: {exc}"

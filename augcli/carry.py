@@ -34,6 +34,12 @@ class Carry:
         self.targets, self.settings = targets, settings
         self.tally = Tally(before=len(targets.instances))
 
+    def copy(self) -> Carry:
+        """The same targets and tally, to draw a copy again from (targets.empty: retry)."""
+        twin = Carry(self.targets.copy(), self.settings)
+        twin.tally = Tally(self.tally.before, self.tally.dropped, set(self.tally.clipped_keys))
+        return twin
+
     def follow(self, spec: Any, params: dict[str, Any], before: np.ndarray, after: np.ndarray, ctx: Any) -> None:
         sizes = (before.shape[1], before.shape[0]), (after.shape[1], after.shape[0])
         self.targets = follow(spec, params, self.targets, *sizes, self.settings, self.tally, ctx)

@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from augcli.version import __version__
 from augcli.errors import ManifestError
+from augcli.version import __version__
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.jsonl"

@@ -85,6 +85,8 @@ def plan_outputs(
         out_suffix = output_suffix(suffix, recipe.format)
         planned = tuple((key, output_path(folder, stem, tag, out_suffix)) for key, tag in outputs(sample))
         original = sample.relpath if keeps_original(sample) else None
+        if original and recipe.preprocess and out_suffix != suffix.lower():  # re-encoded in the recipe's format
+            original = f"{folder}/{stem}{out_suffix}" if folder else f"{stem}{out_suffix}"
         item = WorkItem(sample.relpath, sample.label, sample.split, original, planned, annotation=sample.annotation)
         if annotations is not None:
             item = replace(item, annotation_files=tuple(_annotation_files(annotations, sample, item.paths())))

@@ -22,6 +22,7 @@ from augcli.views import expand_views
 from augcli.yamlsafe import load_yaml
 
 RECIPE_VERSION = 1
+PREPROCESS_STEPS = ("resize", "letterbox", "center_crop", "grayscale")  # deterministic: no random draw
 OUTPUT_FORMATS = ("keep", "jpg", "png", "webp")
 
 
@@ -135,12 +136,34 @@ class Recipe(BaseModel):
     balance: Literal["max"] | None = Field(None, description="max: every class reaches the largest class's count")
     classes: dict[str, ClassOverride] = Field(default_factory=dict, description="per-class settings by class name")
     tta: TTASection | None = Field(None, description="views for `augcli tta`")
+    preprocess: list[Step] = Field(
+        default_factory=list,
+        description="steps every output of every split gets first, originals included (resize, letterbox, "
+        "center_crop with a fixed size, grayscale); without it originals are byte copies",
+    )
     targets: TargetSettings = Field(
         default_factory=TargetSettings, description="detection/segmentation: which boxes and mask pixels are kept"
     )
     partner_policy: Literal["same_class", "same_split"] = Field(
         "same_class", description="where blend, cutmix and mosaic find partners: the class, or the whole split"
     )
+
+    @model_validator(mode="after")
+    def _deterministic_preprocess(self) -> Recipe:
+        for index, step in enumerate(self.preprocess):
+            name = getattr(step, "name", "")
+            if name not in PREPROCESS_STEPS:
+                raise ValueError(
+                    f"preprocess[{index}]: {name!r} cannot preprocess (it must give every image the same treatment); "
+                    f"use one of {', '.join(PREPROCESS_STEPS)}"
+                )
+            fixed_crop = name != "center_crop" or step.size is not None or (
+                step.width_fraction_range[0] == step.width_fraction_range[1]
+                and step.height_fraction_range[0] == step.height_fraction_range[1]
+            )
+            if step.p != 1.0 or not fixed_crop:
+                raise ValueError(f"preprocess[{index}]: {name} must always run (p: 1) with fixed settings")
+        return self
 
     @model_validator(mode="after")
     def _one_balance_mode(self) -> Recipe:

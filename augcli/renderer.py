@@ -9,7 +9,7 @@ is byte for byte the file expand writes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ class Rendered:
     sources: list[str]  # the source, then each partner a mixing step used
     targets: Any = None  # the boxes, polygons and mask that followed the steps (targets.Targets), if any
     tally: dict[str, int] | None = None  # what happened to them: before, kept, clipped, dropped
+    preprocess: list[Applied] = field(default_factory=list)  # the recipe's `preprocess:` steps, as applied
 
     @property
     def sha256(self) -> str:
@@ -50,26 +51,36 @@ def render(
     applied: list[Applied] | None = None,
     targets: Any = None,
     target_settings: Any = None,
+    preprocess: list[Applied] | None = None,
 ) -> Rendered:
     """Augment copy `copy` of a decoded source and encode it for `suffix`.
 
-    `steps` defaults to the recipe's steps for `label` (preview --each and tta pass their own). With
-    `applied` (a manifest row's recorded steps) nothing random is drawn: the params are replayed. `targets`
-    (boxes, polygons, mask) follow every step; see `recipe.targets` for what is kept."""
+    `steps` defaults to the recipe's steps for `label` (preview --each and tta pass their own; originals of a
+    recipe with `preprocess:` pass none). With `applied` (a manifest row's recorded steps) and `preprocess` (its
+    recorded preprocessing) nothing random is drawn: the params are replayed. `targets` (boxes, polygons, mask)
+    follow every step; see `recipe.targets` for what is kept."""
     steps = recipe.steps_for(label) if steps is None else steps
     image = to_bit_depth(image, recipe.bit_depth)
     settings = target_settings or recipe.targets
-    carry = None if targets is None else Carry(targets.copy(), settings)
+    start = None if targets is None else Carry(targets.copy(), settings)
+    if recipe.preprocess:  # every output of every split, before the steps; deterministic, so nothing is drawn
+        rng = rng_for(recipe.seed, source, copy)
+        if preprocess is None:
+            image, preprocess = augment(image, recipe.preprocess, rng, source=source, ctx=ctx, carry=start)
+        else:
+            image = replay(image, preprocess, recipe.preprocess, ctx, start)
+    carry = start
     if applied is None:
         rng = rng_for(recipe.seed, source, copy)
         for _attempt in range(RETRIES if settings.empty == "retry" else 1):
-            carry = None if targets is None else Carry(targets.copy(), settings)
+            carry = None if start is None else start.copy()
             out, applied = augment(
                 image, steps, rng, source=source, label=label, partners=partners, ctx=ctx, carry=carry
             )
             if carry is None or carry.targets.instances or not carry.tally.before:
                 break  # the same generator goes on, so each retry is a fresh draw and replays exactly
     else:
+        carry = None if start is None else start.copy()
         out = replay(image, applied, steps, ctx, carry)
     if carry is not None and settings.empty == "skip" and carry.tally.before and not carry.targets.instances:
         raise NoTargetsLeft(f"copy {copy}: the steps removed all {carry.tally.before} objects (targets.empty: skip)")
@@ -83,6 +94,7 @@ def render(
         sources=contributors,
         targets=None if carry is None else carry.targets,
         tally=None if carry is None else carry.tally.as_json(len(carry.targets.instances)),
+        preprocess=preprocess or [],
     )
 
 

@@ -117,6 +117,8 @@ MATRICES: dict[str, Callable[[Any, dict[str, Any], int, int], Matrix]] = {
     "random_resized_crop": _crop,
     "pad": _pad,
     "perspective": _perspective,
+    "resize": lambda s, p, w, h: resize_matrix(w, h, p["width"], p["height"]),
+    "letterbox": lambda s, p, w, h: shift_matrix(p["left"], p["top"]) @ resize_matrix(w, h, p["width"], p["height"]),
 }
 IN_PLACE = {"downscale"}  # resampled in place: every pixel stays where it was, so targets do not move
 DENSE = {"elastic_transform", "grid_distortion", "optical_distortion"}  # no closed-form point map

@@ -80,9 +80,8 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
         return [item_skipped(item, exc.reason, str(exc))]
     try:
         if item.original_out:
-            storage.write(settings.output_root, item.original_out, data, batch=True)
-            row = output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha)
-            rows.append(_with_targets(settings, item, row, targets, width, height) if annotated else row)
+            row, original_targets = _original(settings, recipe, item, data, decoded, source_sha, targets)
+            rows.append(_with_targets(settings, item, row, original_targets, *_size(row)) if annotated else row)
         partners = settings.partners.get(f"{item.split}/{item.label}", ())
         ctx = ApplyContext(load=partner_loader(settings.source_root, settings.max_pixels))
         if annotated:
@@ -106,6 +105,8 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
             storage.write(settings.output_root, out_rel, rendered.data, batch=True)
             row = output_row(out_rel, "augmented", item, source_sha, decoded, rendered.image, rendered.sha256)
             row.update(copy=copy, seed=rendered.seed, transforms=rendered.applied, sources=rendered.sources)
+            if recipe.preprocess:
+                row["preprocess"] = rendered.preprocess
             if annotated:
                 out_h, out_w = rendered.image.shape[:2]
                 row = _with_targets(settings, item, row, rendered.targets, out_w, out_h, rendered.tally)
@@ -116,6 +117,26 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return [item_skipped(item, "transform_failed", detail)]
     return rows
+
+
+def _original(settings: Settings, recipe: Recipe, item: WorkItem, data: bytes, decoded, source_sha: str, targets):
+    """A source kept as it is: its bytes copied, or, with `preprocess:`, re-rendered through the one renderer."""
+    if not recipe.preprocess:
+        storage.write(settings.output_root, item.original_out, data, batch=True)
+        row = output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha)
+        return row, targets
+    suffix = os.path.splitext(item.original_out)[1]
+    rendered = render(
+        recipe, decoded.image, source=item.source, label=item.label, copy=0, suffix=suffix, steps=[], targets=targets
+    )
+    storage.write(settings.output_root, item.original_out, rendered.data, batch=True)
+    row = output_row(item.original_out, "original", item, source_sha, decoded, rendered.image, rendered.sha256)
+    row["preprocess"] = rendered.preprocess
+    return row, rendered.targets
+
+
+def _size(row: dict) -> tuple[int, int]:
+    return row["width"], row["height"]
 
 
 def read_targets(settings: Settings, source: str, split: str | None, annotation: str, width: int, height: int):

@@ -10,6 +10,7 @@ from augcli.transforms import (  # noqa: F401  (registration)
     noise,
     plugin,
     quality,
+    sizing,
     tone,
     weather,
 )
