@@ -337,6 +337,135 @@ def preview(
 
 
 @command()
+def stats(
+    target: Annotated[Path, typer.Argument(help="Expanded dataset folder, or its manifest.jsonl.")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    plots: Annotated[
+        Path | None, typer.Option(help="Write one PNG histogram per step and sampled parameter into this folder.")
+    ] = None,
+) -> ExitCode:
+    """From the manifest alone: how often each step fired against its p, its sampled params, outputs per class."""
+    from augcli.stats import collect, renderer, write_plots
+
+    render = renderer(output_format)
+    report = collect(target)
+    if plots is not None:
+        write_plots(report, plots)
+    typer.echo(render(report))
+    return ExitCode.OK
+
+
+@command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="First expanded dataset folder, or its manifest.jsonl.")],
+    run_b: Annotated[Path, typer.Argument(help="Second expanded dataset folder, or its manifest.jsonl.")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    ks_threshold: Annotated[
+        float, typer.Option(help="Flag a parameter whose KS statistic exceeds this (and is significant).")
+    ] = 0.2,
+) -> ExitCode:
+    """Compare two runs: recipes, versions, outputs added/removed/changed, parameter distribution shifts."""
+    from augcli.rundiff import diff as run_diff
+    from augcli.rundiff import renderer
+
+    render = renderer(output_format)
+    typer.echo(render(run_diff(run_a, run_b, ks_threshold)))
+    return ExitCode.OK
+
+
+@command()
+def split(
+    dataset: Annotated[Path, typer.Argument(help="Flat dataset root/<class>/ (or, with --check, a split output).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (new or empty).")] = None,
+    val: Annotated[float, typer.Option(help="Fraction of each class for val.", min=0, max=1)] = 0.2,
+    test: Annotated[float, typer.Option(help="Fraction of each class for test.", min=0, max=1)] = 0.1,
+    seed: Annotated[int | None, typer.Option(help="Seed of the assignment (required to split).", min=0)] = None,
+    near_dup_threshold: Annotated[
+        int, typer.Option(help="dHash distance (bits of 64) that makes a near-duplicate group; -1 disables.", min=-1)
+    ] = 6,
+    resplit: Annotated[bool, typer.Option(help="Re-split the union of an already split dataset's splits.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Verify a split output against its split.jsonl.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).", min=1)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> ExitCode:
+    """Split a flat dataset into train/val/test per class, near-duplicates kept together; write OUTPUT/split.jsonl."""
+    from augcli import split as splitting
+    from augcli.errors import DatasetError
+
+    if check:
+        report = splitting.check(dataset, near_dup_threshold=near_dup_threshold, workers=workers)
+        typer.echo(splitting.check_summary(report))
+        return report.exit_code
+    if output is None or seed is None:
+        raise DatasetError("split needs -o OUTPUT and --seed N (or --check to verify a split output)")
+    with Progress("img", quiet) as progress:
+        result = splitting.split(
+            dataset,
+            output,
+            val=val,
+            test=test,
+            seed=seed,
+            near_dup_threshold=near_dup_threshold,
+            resplit=resplit,
+            workers=workers,
+            on_start=progress.start,
+            on_progress=progress.update,
+        )
+    return finish(splitting.split_summary(result), result.skipped, keep_going=False)
+
+
+@command()
+def export(
+    target: Annotated[Path, typer.Argument(help="Expanded dataset folder (holding manifest.jsonl).")],
+    to: Annotated[str, typer.Option("--to", help="csv, hf (Hugging Face imagefolder) or webdataset.")],
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="csv: the file (default OUT.csv); hf, webdataset: a new folder (OUT-hf/ ...)."
+        ),
+    ] = None,
+    shard_size: Annotated[int, typer.Option(help="webdataset: images per tar shard.", min=1)] = 1000,
+) -> ExitCode:
+    """Export an expanded dataset as a CSV index, a Hugging Face imagefolder or WebDataset shards."""
+    from augcli.export import export as run_export
+    from augcli.export import export_summary
+
+    typer.echo(export_summary(run_export(target, to, dest, shard_size=shard_size)))
+    return ExitCode.OK
+
+
+@command()
+def ablate(
+    recipe: Annotated[Path, typer.Argument(help="YAML recipe.")],
+    dataset: Annotated[Path, typer.Argument(help="Dataset root with train and val splits: root/<split>/<class>/.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="RUNS folder: one expanded dataset per variant.")],
+    train: Annotated[
+        str,
+        typer.Option(
+            help="'builtin' (a small proxy classifier, not a real model) or a command with {train} {val} {seed} {out}"
+            " printing a JSON object on its last stdout line."
+        ),
+    ] = "builtin",
+    repeats: Annotated[int, typer.Option(help="Training runs per variant (seeds 0..N-1).", min=1)] = 3,
+    single: Annotated[bool, typer.Option("--single", help="Also try each top-level step alone.")] = False,
+    metric: Annotated[str, typer.Option(help="Key of the trainer's JSON object to compare.")] = "accuracy",
+    workers: Annotated[int | None, typer.Option(help="Worker processes for expand (default: all).", min=1)] = None,
+) -> ExitCode:
+    """Measure what each recipe step buys: train on the baseline, the full recipe and each step left out."""
+    from augcli.ablate import ablate as run_ablate
+    from augcli.ablate import to_markdown
+
+    def shown(run) -> None:
+        state = "recorded" if run.reused else run.status
+        typer.echo(printable(f"{run.variant} repeat {run.repeat}: {state} {run.metrics.get(metric, run.error)}"))
+
+    options = {"train": train, "repeats": repeats, "single": single, "metric": metric, "workers": workers}
+    report = run_ablate(recipe, dataset, output, on_run=shown, **options)
+    typer.echo(to_markdown(report) + "\n" + printable("written: " + ", ".join(report.files)))
+    return ExitCode.FAILURES if report.failures else ExitCode.OK
+
+
+@command()
 def transforms(
     name: Annotated[str | None, typer.Argument(help="Show one transform in detail.")] = None,
 ) -> ExitCode:

@@ -157,9 +157,13 @@ class Recipe(BaseModel):
                     f"preprocess[{index}]: {name!r} cannot preprocess (it must give every image the same treatment); "
                     f"use one of {', '.join(PREPROCESS_STEPS)}"
                 )
-            fixed_crop = name != "center_crop" or step.size is not None or (
-                step.width_fraction_range[0] == step.width_fraction_range[1]
-                and step.height_fraction_range[0] == step.height_fraction_range[1]
+            fixed_crop = (
+                name != "center_crop"
+                or step.size is not None
+                or (
+                    step.width_fraction_range[0] == step.width_fraction_range[1]
+                    and step.height_fraction_range[0] == step.height_fraction_range[1]
+                )
             )
             if step.p != 1.0 or not fixed_crop:
                 raise ValueError(f"preprocess[{index}]: {name} must always run (p: 1) with fixed settings")

@@ -20,6 +20,11 @@ COMMANDS = {
     "preview": ("augcli.preview", "preview", ["preview", "{tmp}/recipe.yaml", "{tmp}/data", "-o", "{tmp}/s.png"]),
     "transforms": ("augcli.render", "transform_table", ["transforms"]),
     "schema": ("augcli.recipe", "Recipe.model_json_schema", ["schema"]),
+    "split": ("augcli.split", "split", ["split", "{tmp}/data", "-o", "{tmp}/out", "--seed", "1"]),
+    "export": ("augcli.export", "export", ["export", "{tmp}/out", "--to", "csv"]),
+    "stats": ("augcli.stats", "collect", ["stats", "{tmp}/out"]),
+    "diff": ("augcli.rundiff", "diff", ["diff", "{tmp}/a", "{tmp}/b"]),
+    "ablate": ("augcli.ablate", "ablate", ["ablate", "{tmp}/recipe.yaml", "{tmp}/data", "-o", "{tmp}/runs"]),
 }
 
 

@@ -118,7 +118,6 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     assert cycles({"a": [("b", 1)], "b": [("a", 2)], "c": [("c", 3)], "d": [("a", 4)]}) == [["a", "b"], ["c"]]
 
 
-
 def test_no_import_cycles() -> None:
     found = cycles(GRAPH)
     assert not found, "the augcli package has import cycles:\n" + "\n".join(describe(c) for c in found)
