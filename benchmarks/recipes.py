@@ -29,3 +29,24 @@ def write_recipes(folder: Path, copies: int, quality: int, splits: list[str]) ->
         path.write_text(recipe_text(steps, copies, quality, splits), encoding="utf-8")
         paths[name] = path
     return paths
+
+
+# Boxes follow every step; the mosaic takes three other train images. Same drop rule as the peer's BboxParams.
+DETECTION_STEPS = """\
+  - {name: hflip, p: 0.5}
+  - name: shift_scale_rotate
+    shift_x_range: [-0.08, 0.08]
+    shift_y_range: [-0.08, 0.08]
+    scale_range: [0.8, 1.2]
+    angle_range: [-12, 12]
+    border_mode: constant
+  - {name: mosaic, center_range: [0.3, 0.7], p: 1.0}
+  - {name: brightness_contrast, brightness_range: [-0.2, 0.2], contrast_range: [-0.2, 0.2]}
+"""
+
+
+def write_detection_recipe(folder: Path, copies: int, quality: int) -> Path:
+    path = folder / "detection.yaml"
+    text = recipe_text(DETECTION_STEPS, copies, quality, ["train"])
+    path.write_text(text + "targets: {min_area: 4, min_visibility: 0.3}\n", encoding="utf-8")
+    return path

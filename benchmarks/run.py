@@ -27,8 +27,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.common import list_images  # noqa: E402
+from benchmarks.detection import make_dataset  # noqa: E402
 from benchmarks.measure import ENV, median, run  # noqa: E402
-from benchmarks.recipes import write_recipes  # noqa: E402
+from benchmarks.recipes import write_detection_recipe, write_recipes  # noqa: E402
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel-images", type=int, default=24, help="photos per per-transform pass")
     parser.add_argument("--augmentor-every", type=int, default=4, help="Augmentor runs on every Nth source")
     parser.add_argument("--memory-scale", type=int, default=4, help="the dataset is copied this many times")
+    parser.add_argument(
+        "--detection-repeat", type=int, default=20, help="sample_targets/yolo's train images are copied this many times"
+    )
     parser.add_argument("--kernels", help="comma-separated transform names (default: every compared one)")
     parser.add_argument("--help-runs", type=int, default=7, help="`augcli --help` runs (the median is shown)")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results.md"))
@@ -85,6 +89,8 @@ class Bench:
         self.sources = list_images(dataset)
         splits = sorted(p.name for p in dataset.iterdir() if p.is_dir())
         self.recipes = write_recipes(temp, args.copies, args.quality, splits)
+        self.recipes["detection"] = write_detection_recipe(temp, args.copies, args.quality)
+        self.detection = make_dataset(temp / "detection-data", args.detection_repeat)
         self.augcli = _augcli_command()
 
     def rows(self) -> list[Row]:
@@ -94,11 +100,15 @@ class Bench:
             "identity": lambda out: self._expand("identity", out, workers),
             "typical": lambda out: self._expand("typical", out, workers),
             "typical_1": lambda out: self._expand("typical", out, 1),
+            "detection": lambda out: self._expand("detection", out, workers, self.detection),
         }
         peers = {"albumentations": "albumentations", "augmentor": "Augmentor"}
         missing = [name for name, module in peers.items() if importlib.util.find_spec(module) is None]
         if "albumentations" not in missing:
             contestants["albumentations"] = lambda out: self._script("peer_albumentations.py", out, workers)
+            contestants["albumentations_bbox"] = lambda out: self._script(
+                "peer_albumentations_bbox.py", out, workers, dataset=self.detection
+            )
         if "augmentor" not in missing:
             every = ["--every", str(a.augmentor_every)]
             contestants["augmentor"] = lambda out: self._script("peer_augmentor.py", out, workers, every)
@@ -109,6 +119,8 @@ class Bench:
                 out = self.temp / f"out-{name}"
                 result = run(command(out))
                 written = sum(1 for p in out.rglob("*.jpg"))
+                if name in ("detection", "albumentations_bbox"):
+                    _check_labels(name, out, written)
                 rates[name].append(written / result.seconds)
                 if name == "typical":
                     memory.append(result.peak_rss_mb)
@@ -116,6 +128,7 @@ class Bench:
         rate = {name: median(values) for name, values in rates.items()}
         big = self._memory_at_scale(a.memory_scale)
         rows = self._throughput_rows(rate, missing)
+        rows += self._detection_rows(rate, missing)
         rows += self._kernel_rows(missing)
         rows += [
             Row("peak RSS, typical expand, 1x dataset (MB)", f"{median(memory):.0f}"),
@@ -180,6 +193,17 @@ class Bench:
                 )
             )
         return rows
+
+    def _detection_rows(self, rate: dict[str, float], missing: list[str]) -> list[Row]:
+        label = "augcli detection recipe (boxes + mosaic) (img/s)"
+        peer = "albumentations Compose + BboxParams(yolo) + Mosaic + Pool"
+        if "albumentations" in missing:
+            return [Row(label, f"{rate['detection']:.0f}"), Row(f"{peer}: not installed (pip install '.[bench]')", "")]
+        ratio = rate["detection"] / rate["albumentations_bbox"]
+        return [
+            Row(label, f"{rate['detection']:.0f}", "albumentations bbox", ratio, ">= 1.3", ratio >= 1.3),
+            Row(f"{peer} (img/s)", f"{rate['albumentations_bbox']:.0f}"),
+        ]
 
     def _kernel_rows(self, missing: list[str]) -> list[Row]:
         if "albumentations" in missing:
@@ -255,12 +279,12 @@ class Bench:
         shutil.rmtree(big)
         return result.peak_rss_mb
 
-    def _expand(self, recipe: str, out: Path, workers: int) -> list[str]:
+    def _expand(self, recipe: str, out: Path, workers: int, dataset: Path | None = None) -> list[str]:
         return [
             *self.augcli,
             "expand",
             str(self.recipes[recipe]),
-            str(self.dataset),
+            str(dataset or self.dataset),
             "-o",
             str(out),
             "--workers",
@@ -268,12 +292,14 @@ class Bench:
             "-q",
         ]
 
-    def _script(self, script: str, out: Path, workers: int, extra: list[str] = ()) -> list[str]:
+    def _script(
+        self, script: str, out: Path, workers: int, extra: list[str] = (), dataset: Path | None = None
+    ) -> list[str]:
         a = self.args
         return [
             sys.executable,
             str(REPO / "benchmarks" / script),
-            str(self.dataset),
+            str(dataset or self.dataset),
             str(out),
             "--copies",
             str(a.copies),
@@ -283,6 +309,13 @@ class Bench:
             str(workers),
             *extra,
         ]
+
+
+def _check_labels(name: str, out: Path, images: int) -> None:
+    """A detection contestant writes one YOLO label file per image, or its rate means nothing."""
+    labels = sum(1 for p in out.rglob("labels/*.txt"))
+    if labels != images or not images:
+        raise RuntimeError(f"{name} wrote {images} images but {labels} label files in {out}")
 
 
 def _augcli_command() -> list[str]:
@@ -312,7 +345,8 @@ def machine(args: argparse.Namespace, dataset: Path) -> str:
         f"Machine: {os.cpu_count()} cores (nproc {_nproc()}), {cpu}; {', '.join(versions)}.\n"
         f"Dataset: {dataset.name} ({sources} photos), K={args.copies} outputs per source, JPEG quality "
         f"{args.quality}, {args.workers} worker processes unless stated; medians of {args.reps} runs, "
-        f"each a whole process timed from outside. {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+        f"each a whole process timed from outside. Detection rows: sample_targets/yolo's train images (boxes only) "
+        f"copied {args.detection_repeat} times. {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
     )
 
 
