@@ -147,3 +147,128 @@ def test_decode_agrees_with_opencv_imread_color(orientation: int) -> None:
     ours = decode(data, "x.jpg").image
     opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     np.testing.assert_array_equal(ours, opencv)
+
+
+# ---------------------------------------------------------------- colour values: one scale, validated at load
+
+ERASERS = {
+    # settings that erase the whole image, so every output pixel is the fill
+    "random_erasing": "area_range: [1, 1], aspect_range: [1, 1]",
+    "coarse_dropout": "holes_range: [1, 1], hole_width_range: [1, 1], hole_height_range: [1, 1]",
+    "grid_dropout": "cell_size_range: [0.5, 0.5], ratio_range: [1, 1]",
+}
+
+
+def expand(runner, tmp_path: Path, data: Path, step: str, name: str = "out"):
+    recipe = write_recipe(
+        tmp_path / f"{name}.yaml", f"format: png\ncopies: 1\nkeep_originals: false\ntransforms:\n  - {step}\n"
+    )
+    out = tmp_path / name
+    result = runner.invoke(app, ["expand", str(recipe), str(data), "-o", str(out), "-q", "--workers", "1"])
+    return result, out
+
+
+def square_sources(root: Path) -> Path:
+    """8-bit colour, 16-bit colour, grey and colour with alpha, square so random_erasing can cover them."""
+    base = textured(16, 16, seed=3)
+    images = {
+        "rgb.png": base,
+        "rgb16.png": base.astype(np.uint16) * 257,
+        "grey.png": cv2.cvtColor(base, cv2.COLOR_BGR2GRAY),
+        "rgba.png": textured(16, 16, kind="rgba", seed=3),
+    }
+    for name, image in images.items():
+        (root / "a").mkdir(parents=True, exist_ok=True)
+        assert cv2.imwrite(str(root / "a" / name), image)
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(ERASERS))
+@pytest.mark.parametrize("fill", ["300", "[300, -20, 256]", "-1", "[0, 0]"])
+def test_out_of_range_erasing_fill_is_a_recipe_error_naming_the_key(runner, tmp_path, name: str, fill: str) -> None:
+    """Was: [300, -20, 256] wrapped to [44, 236, 0] and 300 failed on every image (exit 1)."""
+    data = square_sources(tmp_path / "data")
+    result, out = expand(runner, tmp_path, data, f"{{name: {name}, {ERASERS[name]}, fill: {fill}}}")
+    assert result.exit_code == 2, result.output
+    assert "transforms[0].fill" in result.output and ("0-255" in result.output or "a colour is" in result.output)
+    assert not (out / "manifest.jsonl").exists()
+
+
+@pytest.mark.parametrize("name", sorted(ERASERS))
+def test_erasing_fill_is_on_the_8bit_scale_at_every_depth(runner, tmp_path, name: str) -> None:
+    data = square_sources(tmp_path / "data")
+    result, out = expand(runner, tmp_path, data, f"{{name: {name}, {ERASERS[name]}, fill: [255, 0, 128]}}")
+    assert result.exit_code == 0, result.output
+    rows = {r["source"]: r for r in read_records(out / "manifest.jsonl") if r.get("type") == "output"}
+    luma = 0.114 * 255 + 0.299 * 128  # a grey image takes the colour's BT.601 luma
+    expected = {
+        "a/rgb.png": [255, 0, 128],
+        "a/rgb16.png": [65535, 0, 32896],  # 128 is mid-grey at 16 bits too: x 257
+        "a/grey.png": round(luma),
+        "a/rgba.png": [255, 0, 128],  # alpha is not erased
+    }
+    for source, value in expected.items():
+        image = cv2.imread(str(out / rows[source]["path"]), cv2.IMREAD_UNCHANGED)
+        colour = image[:, :, :3] if image.ndim == 3 else image
+        assert (colour == np.asarray(value, dtype=image.dtype)).all(), (source, np.unique(colour))
+    alpha = cv2.imread(str(out / rows["a/rgba.png"]["path"]), cv2.IMREAD_UNCHANGED)[:, :, 3]
+    np.testing.assert_array_equal(alpha, cv2.imread(str(data / "a" / "rgba.png"), cv2.IMREAD_UNCHANGED)[:, :, 3])
+
+
+COLOUR_STEPS = {
+    # one setting per colour-valued parameter; each turns a black image's touched pixels into the colour
+    "rotate": "{name: rotate, angle_range: [45, 45], border_mode: constant, interpolation: nearest, FILL}",
+    "pad": "{name: pad, amount_range: [0.25, 0.25], border_mode: constant, FILL}",
+    "channel_dropout": "{name: channel_dropout, count_range: [2, 2], FILL}",
+    "pixel_dropout": "{name: pixel_dropout, rate_range: [1, 1], FILL}",
+    "random_erasing": "{name: random_erasing, " + ERASERS["random_erasing"] + ", FILL}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLOUR_STEPS))
+def test_every_fill_uses_the_same_units(runner, tmp_path, name: str) -> None:
+    """fill: 128 is mid-grey on 8- and 16-bit images for every transform (channel and pixel dropout used to
+    take a fraction of white, erasing a raw value: near black on 16 bits)."""
+    root = tmp_path / "data" / "a"
+    root.mkdir(parents=True)
+    cv2.imwrite(str(root / "b8.png"), np.zeros((16, 16, 3), np.uint8))
+    cv2.imwrite(str(root / "b16.png"), np.zeros((16, 16, 3), np.uint16))
+    result, out = expand(runner, tmp_path, tmp_path / "data", COLOUR_STEPS[name].replace("FILL", "fill: 128"))
+    assert result.exit_code == 0, result.output
+    for row in read_records(out / "manifest.jsonl"):
+        if row.get("type") == "output":
+            image = cv2.imread(str(out / row["path"]), cv2.IMREAD_UNCHANGED)
+            mid = 128 if image.dtype == np.uint8 else 128 * 257
+            assert set(np.unique(image)) <= {0, mid} and (image == mid).any(), (row["source"], np.unique(image))
+    result, _ = expand(runner, tmp_path, tmp_path / "data", COLOUR_STEPS[name].replace("FILL", "fill: 1.5e3"), "bad")
+    assert result.exit_code == 2 and "transforms[0].fill" in result.output, result.output
+
+
+def test_sun_flare_colour_is_on_the_8bit_scale_and_validated() -> None:
+    from augcli.errors import RecipeError
+    from augcli.recipe import recipe_from_dict
+
+    with pytest.raises(RecipeError, match=r"transforms\[0\]\.color: colour values are on the 8-bit scale"):
+        recipe_from_dict({"transforms": [{"name": "sun_flare", "color": [0.85, 0.95, 300]}]})
+    spec = recipe_from_dict({"transforms": [{"name": "sun_flare", "color": [0, 0, 255]}]}).transforms[0]
+    black = np.zeros((9, 9, 3), np.uint8)
+    params = {"x": 4.0, "y": 4.0, "radius": 50.0, "intensity": 1.0, "halos": []}
+    out = spec.apply(black, params, None)
+    assert tuple(out[4, 4]) == (0, 0, 255), "a full-strength flare of pure red gives red"
+    deep = spec.apply(black.astype(np.uint16), params, None)
+    assert tuple(deep[4, 4]) == (0, 0, 65535)
+
+
+def test_colour_value_rules() -> None:
+    from augcli.kernels._common import colour_value
+
+    colour = np.zeros((1, 1, 3), np.uint8)
+    assert colour_value(128, colour) == (128, 128, 128)
+    assert colour_value([128], colour.astype(np.uint16)) == (32896, 32896, 32896)
+    assert colour_value([10, 20, 30], np.zeros((1, 1, 4), np.uint8)) == (10, 20, 30, 255)  # opaque unless given
+    assert colour_value([10, 20, 30, 40], np.zeros((1, 1, 4), np.uint8)) == (10, 20, 30, 40)
+    assert colour_value(7, np.zeros((1, 1, 4), np.uint8)) == (7, 7, 7, 7)  # one number: every channel
+    assert colour_value([10, 20, 30, 40], colour) == (10, 20, 30)
+    assert colour_value([255, 0, 0], np.zeros((1, 1), np.uint8)) == (round(0.114 * 255),)  # grey: luma
+    assert colour_value(127.5, colour) == (128, 128, 128)  # rounded, half to even
+    assert colour_value(300, colour) == (255, 255, 255), "clipped, never wrapped, if validation is bypassed"
