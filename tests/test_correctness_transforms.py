@@ -272,3 +272,40 @@ def test_colour_value_rules() -> None:
     assert colour_value([255, 0, 0], np.zeros((1, 1), np.uint8)) == (round(0.114 * 255),)  # grey: luma
     assert colour_value(127.5, colour) == (128, 128, 128)  # rounded, half to even
     assert colour_value(300, colour) == (255, 255, 255), "clipped, never wrapped, if validation is bypassed"
+
+
+# ---------------------------------------------------------------- output sizes are validated, not failed on
+
+
+@pytest.mark.parametrize("name", ["random_resized_crop", "random_crop", "center_crop"])
+@pytest.mark.parametrize("size", ["[0, 10]", "[10, 0]", "[-3, 10]", "[70000, 10]"])
+def test_impossible_output_size_is_a_recipe_error(runner, tmp_path, name: str, size: str) -> None:
+    """random_resized_crop accepted size [0, 10] and then failed inside cv2.resize on every image."""
+    data = square_sources(tmp_path / "data")
+    result, out = expand(runner, tmp_path, data, f"{{name: {name}, size: {size}}}")
+    assert result.exit_code == 2, result.output
+    assert "transforms[0].size" in result.output, result.output
+    assert not (out / "manifest.jsonl").exists()
+
+
+def test_random_resized_crop_gives_the_asked_size(runner, tmp_path) -> None:
+    data = square_sources(tmp_path / "data")
+    result, out = expand(runner, tmp_path, data, "{name: random_resized_crop, size: [1, 7]}")
+    assert result.exit_code == 0, result.output
+    for row in read_records(out / "manifest.jsonl"):
+        if row.get("type") == "output":
+            assert (row["width"], row["height"]) == (1, 7)
+
+
+@pytest.mark.parametrize("shape", [(200, 1, 3), (1, 200, 3), (1, 1, 3)])
+def test_random_resized_crop_fallback_box_is_never_empty(shape) -> None:
+    """The fallback centre crop rounded to zero pixels on a one-pixel-wide image with ratios far from its own."""
+    from augcli.pipeline import context_for
+    from augcli.transforms import REGISTRY, ApplyContext
+
+    image = np.zeros(shape, np.uint8)
+    for ratio in ([5, 10], [0.1, 0.2]):
+        spec = REGISTRY["random_resized_crop"](ratio_range=ratio, scale_range=[0.01, 0.01])
+        params = spec.sample(np.random.default_rng(0), context_for(image))
+        assert params["width"] >= 1 and params["height"] >= 1, params
+        assert spec.apply(image, params, ApplyContext()).shape == shape
