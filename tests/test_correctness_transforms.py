@@ -297,6 +297,32 @@ def test_random_resized_crop_gives_the_asked_size(runner, tmp_path) -> None:
             assert (row["width"], row["height"]) == (1, 7)
 
 
+# ---------------------------------------------------------------- median_blur edges at every bit depth
+
+
+def median_reference(image: np.ndarray, size: int) -> np.ndarray:
+    """The definition: median of each window over the image with its edge pixels repeated outwards."""
+    r = size // 2
+    padded = np.pad(image, ((r, r), (r, r)) + ((0, 0),) * (image.ndim - 2), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(0, 1))
+    return np.median(windows.reshape(windows.shape[: image.ndim] + (-1,)), axis=-1).astype(image.dtype)
+
+
+@pytest.mark.parametrize("kind", ["rgb", "gray", "rgba"])
+@pytest.mark.parametrize("size", [3, 5, 7, 9, 15])
+def test_median_blur_edges_are_the_same_at_8_and_16_bits(kind: str, size: int) -> None:
+    """16-bit images with size >= 7 (a numpy path: OpenCV's 16-bit median stops at 5) mirrored the edge where
+    8-bit images repeat it; the median commutes with x 257, so the results must match exactly."""
+    from augcli.kernels.blur import median_blur
+
+    image = textured(23, 31, kind=kind, seed=size)
+    eight = median_blur(image, size=size)
+    sixteen = median_blur(image.astype(np.uint16) * 257, size=size)
+    np.testing.assert_array_equal(sixteen, eight.astype(np.uint16) * 257)
+    colour = image[:, :, :3] if kind == "rgba" else image
+    np.testing.assert_array_equal((eight[:, :, :3] if kind == "rgba" else eight), median_reference(colour, size))
+
+
 @pytest.mark.parametrize("shape", [(200, 1, 3), (1, 200, 3), (1, 1, 3)])
 def test_random_resized_crop_fallback_box_is_never_empty(shape) -> None:
     """The fallback centre crop rounded to zero pixels on a one-pixel-wide image with ratios far from its own."""
