@@ -142,9 +142,9 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
         image = image[:, ::-1]
     if orientation in (3, 4):
         image = image[::-1, ::-1]
-    elif orientation in (5, 6):
+    elif orientation in (6, 7):  # 7 is transverse: mirrored, then a quarter turn clockwise
         image = np.rot90(image, -1)
-    elif orientation in (7, 8):
+    elif orientation in (5, 8):  # 5 is transpose: mirrored, then a quarter turn counter-clockwise
         image = np.rot90(image, 1)
     return np.ascontiguousarray(image)
 

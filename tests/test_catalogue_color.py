@@ -123,7 +123,7 @@ def test_channel_shuffle_and_dropout_move_whole_channels() -> None:
     out = color.channel_shuffle(image, order=[2, 0, 1])
     np.testing.assert_array_equal(out[:, :, :3], image[:, :, [2, 0, 1]])
     np.testing.assert_array_equal(out[:, :, 3], image[:, :, 3])
-    dropped = color.channel_dropout(textured(kind="rgb16"), channels=[1], fill=1.0)
+    dropped = color.channel_dropout(textured(kind="rgb16"), channels=[1], fill=255)
     assert (dropped[:, :, 1] == 65535).all()
     np.testing.assert_array_equal(dropped[:, :, [0, 2]], textured(kind="rgb16")[:, :, [0, 2]])
 

@@ -48,11 +48,40 @@ def merge_alpha(color: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return np.dstack([color, alpha])
 
 
+# BT.601 luma weights in OpenCV's channel order (blue, green, red), as cv2.COLOR_BGR2GRAY uses them.
+_LUMA_BGR = (0.114, 0.587, 0.299)
+
+
+def colour_levels(colour: float | list[float], n: int) -> list[float]:
+    """A colour given on the 8-bit scale, as one value per channel of an n-channel image (unscaled).
+
+    One number (or a one-value list) is every channel, alpha included. A list is blue, green, red and
+    optionally alpha: a colour image takes the first three and alpha is opaque (255) unless given; a
+    grey image takes the colour's BT.601 luma, as grayscale() would make of it."""
+    values = [float(colour)] if isinstance(colour, (int, float)) else [float(v) for v in colour]
+    if len(values) not in (1, 3, 4):
+        raise ValueError(f"a colour is one value or 3 (blue, green, red) or 4 (and alpha), got {len(values)}")
+    if len(values) == 1:
+        return values * n
+    if n < 3:
+        return [sum(w * v for w, v in zip(_LUMA_BGR, values[:3], strict=True))] * n
+    return (values + [255.0])[:n] if len(values) == 3 else values[:n]
+
+
+def colour_value(colour: float | list[float], image: np.ndarray) -> tuple[float, ...]:
+    """A colour given on the 8-bit scale (0-255) as one value per channel of `image`, in its type.
+
+    The scale is the 8-bit one at every depth, so 128 is mid-grey on 16-bit images too (x 257). Values
+    are rounded and clipped into the type's range, never wrapped (the recipe already rejects values
+    outside 0-255). Channel rules: `colour_levels`."""
+    white = max_value(image.dtype)
+    scaled = np.asarray(colour_levels(colour, channels(image)), dtype=np.float64) * (white / 255.0)
+    return tuple(float(v) for v in to_dtype(scaled, image.dtype))
+
+
 def fill_value(fill: float | list[float], image: np.ndarray) -> tuple[float, ...]:
-    """A scalar fill for every channel, or a per-channel list (padded with the last value)."""
-    n = channels(image)
-    values = [float(fill)] * n if isinstance(fill, (int, float)) else [float(v) for v in fill]
-    values = (values + [values[-1]] * n)[:n]
+    """`colour_value` padded to the four values OpenCV's borderValue takes."""
+    values = list(colour_value(fill, image))
     return tuple(values + [0.0] * (4 - len(values)))
 
 

@@ -77,7 +77,8 @@ def median_blur(image: np.ndarray, *, size: int) -> np.ndarray:
     """Median of each size x size neighbourhood (odd size; 1 keeps the image).
 
     OpenCV's median filter takes 16-bit images only for sizes 3 and 5; larger 16-bit sizes use a
-    numpy sliding window, row band by row band to bound memory."""
+    numpy sliding window, row band by row band to bound memory. Both repeat the edge pixel beyond the
+    border (OpenCV's BORDER_REPLICATE), so 8- and 16-bit images get the same edges."""
     if size <= 1:
         return image.copy()
     if size % 2 == 0:
@@ -93,7 +94,7 @@ def median_blur(image: np.ndarray, *, size: int) -> np.ndarray:
 def _median_numpy(color: np.ndarray, size: int) -> np.ndarray:
     r = size // 2
     pad = ((r, r), (r, r)) + ((0, 0),) * (color.ndim - 2)
-    padded = np.pad(color, pad, mode="symmetric")  # OpenCV's medianBlur replicates; close enough at edges
+    padded = np.pad(color, pad, mode="edge")  # what cv2.medianBlur does: the 8-bit path must agree
     out = np.empty_like(color)
     band = 64
     for top in range(0, color.shape[0], band):

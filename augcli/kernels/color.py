@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha, to_dtype
+from augcli.kernels._common import colour_value, keep_shape, max_value, merge_alpha, split_alpha
 
 
 def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
@@ -186,20 +186,21 @@ def sepia(image: np.ndarray, *, strength: float) -> np.ndarray:
     return merge_alpha(cv2.transform(color, matrix), alpha)
 
 
-def channel_dropout(image: np.ndarray, *, channels: list[int], fill: float) -> np.ndarray:
-    """Set the listed colour channels to `fill` (a fraction of white); grey images are unchanged."""
+def channel_dropout(image: np.ndarray, *, channels: list[int], fill: float | list[float]) -> np.ndarray:
+    """Set the listed colour channels to `fill` (a colour on the 8-bit scale, see `colour_value`: one
+    value, or one per channel of which the dropped ones are used); grey images are unchanged."""
     color, alpha = split_alpha(image)
     if not is_colour(color) or not channels:
         return image.copy()
     # Per-channel scalar masks: AND clears the dropped channels, OR sets them to the fill (one SIMD pass
     # each; numpy's strided channel assignment was ~3x slower).
     white = max_value(image.dtype)
-    value = float(to_dtype(np.float64(fill * white), image.dtype))
+    values = colour_value(fill, color)
     n = color.shape[2]
     keep = tuple(0.0 if c in channels else white for c in range(n)) + (0.0,) * (4 - n)
     out = cv2.bitwise_and(color, keep)
-    if value:
-        fills = tuple(value if c in channels else 0.0 for c in range(n)) + (0.0,) * (4 - n)
+    if any(values[c] for c in channels):
+        fills = tuple(values[c] if c in channels else 0.0 for c in range(n)) + (0.0,) * (4 - n)
         out = cv2.bitwise_or(out, fills, dst=out)
     return merge_alpha(out, alpha)
 

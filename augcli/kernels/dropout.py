@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import max_value, merge_alpha, split_alpha
+from augcli.kernels._common import colour_value, max_value, merge_alpha, split_alpha
 
 
 def erase(
@@ -15,10 +15,13 @@ def erase(
     fill: float | list[float] = 0,
     noise_seed: int | None = None,
 ) -> np.ndarray:
-    """Fill each [x, y, width, height] box with a constant, or with uniform noise when `noise_seed` is set."""
+    """Fill each [x, y, width, height] box with a constant colour (8-bit scale, see `colour_value`), or
+    with uniform noise when `noise_seed` is set."""
     color, alpha = split_alpha(image)
     out = color.copy()
     white = max_value(image.dtype)
+    value = np.asarray(colour_value(fill, color), dtype=image.dtype)
+    value = value[0] if color.ndim == 2 else value
     if noise_seed is not None:
         # OpenCV's generator draws straight into the image's type (numpy drew int64 and converted, ~5x
         # slower); its state is per thread, so it is seeded from the recorded seed here, in this call.
@@ -30,10 +33,8 @@ def erase(
             if noise.size:
                 cv2.randu(noise.reshape(noise.shape[0], -1), 0, int(white) + 1)
             region[...] = noise
-        elif isinstance(fill, (int, float)) or region.ndim == 2:
-            region[...] = fill if isinstance(fill, (int, float)) else fill[0]
         else:
-            region[...] = np.resize(np.asarray(fill, dtype=np.float64), region.shape[2]).astype(image.dtype)
+            region[...] = value
     return merge_alpha(out, alpha)
 
 

@@ -8,7 +8,7 @@ import math
 import cv2
 import numpy as np
 
-from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha, to_dtype
+from augcli.kernels._common import colour_value, keep_shape, max_value, merge_alpha, split_alpha, to_dtype
 
 
 def gaussian_noise(image: np.ndarray, *, sigma: float, noise_seed: int, per_channel: bool = True) -> np.ndarray:
@@ -149,11 +149,20 @@ def multiplicative_noise(image: np.ndarray, *, sigma: float, noise_seed: int, pe
     return merge_alpha(keep_shape(out, color), alpha)
 
 
-def pixel_dropout(image: np.ndarray, *, rate: float, noise_seed: int, per_channel: bool, fill: float) -> np.ndarray:
-    """Set a random fraction `rate` of pixels (or of channel values) to `fill` (a fraction of white)."""
+def pixel_dropout(
+    image: np.ndarray, *, rate: float, noise_seed: int, per_channel: bool, fill: float | list[float]
+) -> np.ndarray:
+    """Set a random fraction `rate` of pixels (or of channel values) to `fill` (a colour on the 8-bit
+    scale, see `colour_value`)."""
     color, alpha = split_alpha(image)
     cv2.setRNGSeed(int(noise_seed))
     mask = cv_uniform(color.shape if per_channel or color.ndim == 2 else color.shape[:2]) < rate
+    values = np.asarray(colour_value(fill, color), dtype=image.dtype)
     out = color.copy()
-    out[mask] = to_dtype(np.float64(fill * max_value(image.dtype)), image.dtype)
+    if color.ndim == 2:
+        out[mask] = values[0]
+    elif mask.ndim == 2:
+        out[mask] = values  # whole pixels: the colour
+    else:
+        np.copyto(out, np.broadcast_to(values, out.shape), where=mask)  # single values: their channel's
     return merge_alpha(out, alpha)

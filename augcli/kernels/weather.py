@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha, to_dtype
+from augcli.kernels._common import colour_levels, keep_shape, max_value, merge_alpha, split_alpha, to_dtype
 
 # Rain on a real photo is darker overall; streaks are light grey, not white.
 _RAIN_DIM = 0.85
@@ -69,13 +69,6 @@ def _spread(plane: np.ndarray, n: int) -> np.ndarray:
     if n == 3:
         return cv2.cvtColor(plane, cv2.COLOR_GRAY2BGR)
     return plane[:, :, None] if n == 1 else cv2.merge([plane] * n)
-
-
-def _tone(bgr: tuple[float, float, float], like: np.ndarray) -> np.ndarray | float:
-    """A BGR colour (fractions of white), or its luma for a grey image."""
-    if like.ndim == 2:
-        return float(0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2])
-    return np.asarray(bgr[: like.shape[2]], dtype=np.float32)
 
 
 def _blur(mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -227,10 +220,11 @@ def sun_flare(
     radius: float,
     intensity: float,
     halos: list[list[float]],
-    color: tuple[float, float, float] = (0.85, 0.95, 1.0),
+    color: float | list[float] = (216.75, 242.25, 255.0),
 ) -> np.ndarray:
     """A bright glow of `radius` pixels at (x, y) plus faint halo discs [x, y, radius, strength], added
-    with a screen blend (light adds up but never exceeds white). `color` is BGR, fractions of white."""
+    with a screen blend (light adds up but never exceeds white). `color` is a colour on the 8-bit scale
+    (`colour_levels`: blue, green, red; grey images take its luma), whatever the image's depth."""
     if intensity == 0:
         return image.copy()
     base, alpha = split_alpha(image)
@@ -250,8 +244,8 @@ def sun_flare(
         light[y0:y1, x0:x1] += np.float32(strength) * np.clip((hr - distance) / np.float32(0.3 * hr), 0, 1)
     np.clip(light, 0, 1, out=light)
     # Screen blend: out = white - (white - v) * (1 - light * tone), the per-channel gains in bytes.
-    tones = [_tone(color, base)] if base.ndim == 2 else list(_tone(color, base))
-    gains = [cv2.convertScaleAbs(light, alpha=-255.0 * float(t), beta=255.0) for t in tones]  # >= 0
+    levels = colour_levels(color, 1 if base.ndim == 2 else base.shape[2])  # the tone, on the 8-bit scale
+    gains = [cv2.convertScaleAbs(light, alpha=-level, beta=255.0) for level in levels]  # >= 0
     gain = gains[0] if base.ndim == 2 else (gains[0][:, :, None] if len(gains) == 1 else cv2.merge(gains))
     if base.dtype == np.uint8:
         dark = cv2.multiply(cv2.bitwise_not(base), gain, scale=1 / 255.0, dst=gain)

@@ -17,7 +17,37 @@ if TYPE_CHECKING:
 
 BorderMode = Literal["constant", "edge", "reflect", "symmetric", "wrap"]
 Interpolation = Literal["nearest", "linear", "cubic", "area", "lanczos"]
-Fill = Annotated[float | list[float], Field(description="value of uncovered pixels: one number or one per channel")]
+
+
+def _colour(value: float | list[float]) -> float | list[float]:
+    """Colour values are on the 8-bit scale whatever the image's depth (kernels scale them to white):
+    out-of-range values are refused here, at recipe load, never wrapped or clipped on an image."""
+    values = [value] if isinstance(value, (int, float)) else value
+    if len(values) not in (1, 3, 4):
+        raise ValueError(
+            f"a colour is one value, or 3 (blue, green, red) or 4 (and alpha) values, got {len(values)}: {value}"
+        )
+    if not all(0 <= v <= 255 for v in values):
+        got = f", got {value}" if isinstance(value, list) else ""  # the recipe error shows a scalar already
+        raise ValueError(f"colour values are on the 8-bit scale 0-255 (scaled to white on 16-bit images){got}")
+    return value
+
+
+# One number or [blue, green, red] / [blue, green, red, alpha]; see README "Colour values".
+Colour = Annotated[float | list[float], AfterValidator(_colour)]
+
+
+def colour_field(default: Any = ..., description: str = "a colour") -> Any:
+    """A `Colour` field; the schema marks it so tools (and the property tests) know its scale."""
+    return Field(
+        default,
+        description=f"{description}; 0-255 at any bit depth, one value or [b, g, r(, a)]",
+        json_schema_extra={"colour": [0, 255]},
+    )
+
+
+# Fill of geometric and erasing transforms (the field's default is set where it is declared).
+Fill = Annotated[Colour, colour_field(description="value of uncovered pixels")]
 
 
 def _ordered(pair: tuple[float, float]) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from augcli.kernels import color as k
-from augcli.transforms.base import IntRange, Range, Transform, bounded, integer, register, uniform
+from augcli.transforms.base import Fill, IntRange, Range, Transform, bounded, integer, register, uniform
 
 
 class _Color(Transform):
@@ -131,11 +131,11 @@ class Sepia(_Color):
 
 @register
 class ChannelDropout(_Color):
-    """Fill one or more randomly chosen colour channels with a constant (grey images are unchanged)."""
+    """Set one or more randomly chosen colour channels to the `fill` value (grey images are unchanged)."""
 
     name: Literal["channel_dropout"] = "channel_dropout"
     count_range: IntRange = bounded((1, 1), 1, 2, "how many of the three colour channels are dropped")
-    fill: float = Field(0.0, ge=0.0, le=1.0, description="value of dropped channels, as a fraction of white")
+    fill: Fill = 0.0  # the dropped channels' value (a list: each dropped channel takes its own)
     example: ClassVar[dict[str, Any]] = {"name": "channel_dropout", "count_range": [1, 1], "p": 0.1}
 
     def sample(self, rng, ctx):

@@ -18,7 +18,7 @@ class _Dropout(Transform):
 
 @register
 class RandomErasing(_Dropout):
-    """Erase one rectangle of random area and aspect ratio (Zhong et al. 2017), with a constant or noise."""
+    """Erase one rectangle of random area and aspect ratio (Zhong et al. 2017) with the `fill` colour or noise."""
 
     name: Literal["random_erasing"] = "random_erasing"
     area_range: Range = bounded((0.02, 0.2), 0, 1, "erased area as a fraction of the image")
@@ -45,7 +45,7 @@ class RandomErasing(_Dropout):
 
 @register
 class CoarseDropout(_Dropout):
-    """Erase several rectangles (cutout) whose count and sizes are drawn from ranges."""
+    """Erase several rectangles (cutout), count and sizes drawn from ranges, with the `fill` colour or noise."""
 
     name: Literal["coarse_dropout"] = "coarse_dropout"
     holes_range: IntRange = bounded((1, 8), 0, 1000, "number of holes")
@@ -90,7 +90,7 @@ def _sizes(rng, fraction_range, count: int, side: int) -> np.ndarray:
 
 @register
 class GridDropout(_Dropout):
-    """Erase a regular grid of square holes (GridMask) at a random offset."""
+    """Erase a regular grid of square holes (GridMask) at a random offset, with the `fill` colour or noise."""
 
     name: Literal["grid_dropout"] = "grid_dropout"
     cell_size_range: Range = bounded((0.1, 0.2), 0.01, 1, "grid cell side as a fraction of the shorter side")

@@ -26,6 +26,10 @@ class _Geometric(Transform):
     family: ClassVar[str] = "geometry"
 
 
+# An output side in pixels: at least one (cv2.resize fails on an empty size), at most JPEG's limit.
+Side = Annotated[int, Field(ge=1, le=65_535)]
+
+
 @register
 class HFlip(_Geometric):
     """Mirror the image left to right."""
@@ -127,7 +131,7 @@ class RandomResizedCrop(_Geometric):
     name: Literal["random_resized_crop"] = "random_resized_crop"
     scale_range: Range = bounded((0.5, 1.0), 0.01, 1, "crop area as a fraction of the image area")
     ratio_range: Range = bounded((0.75, 4 / 3), 0.1, 10, "crop aspect ratio, width / height")
-    size: tuple[int, int] | None = None
+    size: tuple[Side, Side] | None = Field(None, description="[width, height] of the output; default: the input's")
     interpolation: Interpolation = "linear"
     example: ClassVar[dict[str, Any]] = {"name": "random_resized_crop", "scale_range": [0.6, 1.0]}
 
@@ -152,10 +156,11 @@ def _crop_box(rng, width: int, height: int, scale_range, ratio_range) -> tuple[i
         if 0 < w <= width and 0 < h <= height:
             return integer(rng, 0, width - w), integer(rng, 0, height - h), w, h
     ratio = width / height
+    # At least one pixel: a 1-pixel-wide image with ratios from 5 rounded to an empty crop.
     if ratio < ratio_range[0]:
-        w, h = width, int(round(width / ratio_range[0]))
+        w, h = width, max(1, int(round(width / ratio_range[0])))
     elif ratio > ratio_range[1]:
-        w, h = int(round(height * ratio_range[1])), height
+        w, h = max(1, int(round(height * ratio_range[1]))), height
     else:
         w, h = width, height
     return (width - w) // 2, (height - h) // 2, w, h
@@ -299,7 +304,7 @@ class Stretch(_Resizing):
 class _Crop(_Geometric):
     width_fraction_range: Range = bounded((0.8, 0.8), 0.01, 1, "crop width as a fraction of the image width")
     height_fraction_range: Range = bounded((0.8, 0.8), 0.01, 1, "crop height as a fraction of the image height")
-    size: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | None = Field(
+    size: tuple[Side, Side] | None = Field(
         None, description="[width, height] in pixels (clamped to the image); overrides the fractions"
     )
     resize_back: StrictBool = Field(False, description="resize the crop back to the input size")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from augcli.kernels import noise as k
-from augcli.transforms.base import Range, Transform, bounded, new_seed, register, uniform
+from augcli.transforms.base import Fill, Range, Transform, bounded, new_seed, register, uniform
 
 
 class _Noise(Transform):
@@ -99,12 +99,12 @@ class MultiplicativeNoise(_Noise):
 
 @register
 class PixelDropout(_Noise):
-    """Set a random fraction of pixels (or single channel values) to a constant."""
+    """Set a random fraction of pixels (or single channel values) to the `fill` colour."""
 
     name: Literal["pixel_dropout"] = "pixel_dropout"
     rate_range: Range = bounded((0.01, 0.05), 0, 1, "fraction of pixels dropped")
     per_channel: StrictBool = Field(False, description="drop channel values independently (coloured specks)")
-    fill: float = Field(0.0, ge=0.0, le=1.0, description="value of dropped pixels, as a fraction of white")
+    fill: Fill = 0.0  # the dropped pixels' colour
     example: ClassVar[dict[str, Any]] = {"name": "pixel_dropout", "rate_range": [0.01, 0.03], "p": 0.2}
 
     def sample(self, rng, ctx):

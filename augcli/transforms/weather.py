@@ -12,7 +12,18 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from augcli.kernels import weather as k
-from augcli.transforms.base import IntRange, Range, Transform, bounded, integer, new_seed, register, uniform
+from augcli.transforms.base import (
+    Colour,
+    IntRange,
+    Range,
+    Transform,
+    bounded,
+    colour_field,
+    integer,
+    new_seed,
+    register,
+    uniform,
+)
 
 
 class _Weather(Transform):
@@ -116,9 +127,8 @@ class SunFlare(_Weather):
     size_range: Range = bounded((0.15, 0.3), 0.01, 2, "glow radius as a fraction of the shorter side")
     intensity_range: Range = bounded((0.6, 0.9), 0, 1, "glow brightness at its centre")
     halos_range: IntRange = bounded((3, 6), 0, 20, "number of halo discs")
-    color: tuple[float, float, float] = Field(
-        (0.85, 0.95, 1.0), description="flare colour, BGR fractions of white (grey images use its luma)"
-    )
+    # The default is the former (0.85, 0.95, 1.0) fractions of white, exactly: the same output bytes.
+    color: Colour = colour_field([216.75, 242.25, 255.0], "flare colour (grey images use its luma)")
     example: ClassVar[dict[str, Any]] = {"name": "sun_flare", "center_y_range": [0, 0.3], "p": 0.2}
 
     def sample(self, rng, ctx):
