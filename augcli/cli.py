@@ -144,6 +144,12 @@ def expand(
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even if some images could not be read.")] = False,
     strict: Annotated[bool, typer.Option(help="Stop at the first unreadable image (exit 1).")] = False,
     layout: Annotated[str, LAYOUT_OPTION] = "auto",
+    export: Annotated[
+        str | None,
+        typer.Option(
+            "--export", help="Then export the result: csv, hf or webdataset (beside OUT, as `augcli export`)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> ExitCode:
     """Augment a dataset into OUTPUT and write OUTPUT/manifest.jsonl.
@@ -172,7 +178,13 @@ def expand(
             on_start=progress.start,
             on_progress=progress.update,
         )
-    return finish(expand_summary(result), result.skipped, keep_going)
+    summary = expand_summary(result)
+    if export:
+        from augcli.export import export as run_export
+        from augcli.export import export_summary
+
+        summary += "\n" + export_summary(run_export(output, export))
+    return finish(summary, result.skipped, keep_going)
 
 
 def _use_storage(options: list[str] | None, *locations: str | None) -> None:

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from augcli.errors import DatasetError, ManifestError, OutputError
-from augcli.imageio import read_bytes, write_atomic
+from augcli.imageio import read_bytes, temporary_name, write_atomic
 from augcli.manifest import MANIFEST_NAME, dumps, read_records, safe_output_path
-from augcli.placing import link_or_copy, temporary_name
+from augcli.placing import link_or_copy
 from augcli.textsafe import printable
 
 FORMATS = ("csv", "hf", "webdataset")

@@ -196,12 +196,18 @@ def _drop_alpha(image: np.ndarray) -> np.ndarray:
     return image[:, :, :3] if image.ndim == 3 and image.shape[2] == 4 else image
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a hidden temporary file beside `path`, then rename: readers see all or nothing."""
+def temporary_name(path: Path) -> Path:
+    """The hidden name beside `path` a file is written under before the rename (resume.py sweeps these)."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     if len(temp.name.encode("utf-8", "surrogateescape")) > 255:  # a final name near the limit still fits
         digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
+    return temp
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a hidden temporary file beside `path`, then rename: readers see all or nothing."""
+    temp = temporary_name(path)
     try:
         with open(temp, "wb") as handle:
             handle.write(data)

@@ -13,16 +13,7 @@ import os
 from pathlib import Path
 
 from augcli.errors import DatasetError
-from augcli.imageio import read_bytes, write_atomic
-
-
-def temporary_name(path: Path) -> Path:
-    """The hidden name beside `path` a file is written under before the rename (as imageio.write_atomic)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if len(temp.name.encode("utf-8", "surrogateescape")) > 255:
-        digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
-    return temp
+from augcli.imageio import read_bytes, temporary_name, write_atomic
 
 
 def link_or_copy(source: Path, dest: Path, sha256: str | None = None) -> bool:

@@ -179,3 +179,14 @@ def test_class_folders_keep_imagefolder_semantics(expanded):
         mine = sorted((r["path"][len(split) + 1 :], class_to_idx[r["label"]]) for r in rows if r["split"] == split)
         assert samples == mine
         assert {index for _, index in samples} == set(range(len(classes)))
+
+
+def test_expand_can_export_as_it_finishes(tmp_path: Path, sample_copy: Path) -> None:
+    from typer.testing import CliRunner
+
+    out = tmp_path / "out"
+    recipe = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+    result = CliRunner().invoke(app, ["expand", str(recipe), str(sample_copy), "-o", str(out), "-q", "--export", "csv"])
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "out.csv").read_text().splitlines()
+    assert index[0].startswith("path,label,split,kind") and len(index) == 1 + 150
