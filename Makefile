@@ -28,6 +28,7 @@ sample-data: $(BIN)/augcli
 
 docs: $(BIN)/augcli
 	$(BIN)/python scripts/readme_transforms.py
+	$(BIN)/python scripts/readme_albumentations.py
 	$(BIN)/augcli preview configs/default.yaml sample_data -o docs/preview.png --per-class 1 --colors 256
 	$(BIN)/augcli preview configs/detection.yaml sample_targets/coco -o docs/preview_detection.png --per-class 2 --copies 3 --colors 256
 	$(BIN)/augcli preview configs/segmentation.yaml sample_targets/masks -o docs/preview_segmentation.png --per-class 1 --copies 3 --colors 256

@@ -201,6 +201,9 @@ class _Audit:
             self.report.add("malformed_row", "integrity", f"header layout {record.get('layout')!r} unknown", line=1)
         self.names = record.get("names") if isinstance(record.get("names"), list) else None
         self.recipe, problems = recipe_findings(record, self.wanted, f"{self.report.manifest} header")
+        from augcli.transforms.domain import reference_findings
+
+        problems += reference_findings(record)  # the domain steps' reference images, hashed at expand
         for problem in problems:
             self.report.add("recipe_mismatch", "integrity", problem, line=1)
 

@@ -25,6 +25,7 @@ from augcli.spatial import (
     warp_mask,
 )
 from augcli.targets import Targets, TargetSettings
+from augcli.transforms.policy import MATRIX_POLICIES, POLICIES
 
 
 class Carry:
@@ -72,4 +73,35 @@ def follow(
         return erased(name, params, targets, before, settings, tally)
     if name in MIXING:
         return mixed(name, params, targets, before, settings, tally, ctx)
+    if name in POLICIES:
+        return _through_policy(name, params, targets, before, settings, tally)
     return targets  # a pixel step: the picture changes, nothing moves
+
+
+def _through_policy(name: str, params: dict[str, Any], targets: Targets, size, settings, tally) -> Targets:
+    """A policy's recorded operations: its spatial ones warp one after another (the size never changes), so
+    objects move by their composed matrix and the mask by each warp in turn, nearest neighbour."""
+    from augcli.kernels.policy import SPATIAL_OPS, op_matrix
+
+    if name not in MATRIX_POLICIES:  # aug_mix averages differently warped copies: no point map exists
+        raise ValueError(f"{name} cannot carry boxes or masks (it mixes differently warped copies); use another step")
+    matrices = [op_matrix(o["op"], o["magnitude"], *size) for o in params["ops"] if o["op"] in SPATIAL_OPS]
+    if not matrices:
+        return targets
+    composed = np.eye(3)
+    mask = targets.mask
+    for matrix in matrices:
+        composed = matrix @ composed
+        mask = None if mask is None else _warp_label_map(mask, matrix, settings.ignore)
+    moved = [through_matrix(i, corner_matrix(composed), size) for i in targets.instances]
+    return Targets(keep(moved, targets.instances, size, settings, tally), mask)
+
+
+def _warp_label_map(mask: np.ndarray, matrix: np.ndarray, ignore: int) -> np.ndarray:
+    from augcli.kernels.geometry import warp_affine
+
+    if mask.dtype == np.uint16:  # nearest sampling moves whole pixels: warp each byte plane alike
+        high = _warp_label_map((mask >> 8).astype(np.uint8), matrix, ignore >> 8)
+        low = _warp_label_map((mask & 0xFF).astype(np.uint8), matrix, ignore & 0xFF)
+        return (high.astype(np.uint16) << 8) | low
+    return warp_affine(mask, matrix[:2], border_mode="constant", fill=float(ignore), interpolation="nearest")

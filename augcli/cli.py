@@ -478,6 +478,24 @@ def ablate(
 
 
 @command()
+def convert(
+    pipeline: Annotated[Path, typer.Argument(help="albumentations pipeline saved with A.save (YAML or JSON).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Recipe file to write (YAML).")],
+) -> ExitCode:
+    """Convert a saved albumentations pipeline into a recipe; list what has no equivalent (then exit 1)."""
+    from augcli.convert import convert_file
+
+    result = convert_file(pipeline, output)
+    for problem in result.skipped:
+        typer.secho(printable(f"not converted: {problem}"), err=True)
+    for problem in result.notes:
+        typer.secho(printable(f"note: {problem}"), err=True)
+    not_converted = f", {len(result.skipped)} not converted (see stderr, recipe header)" if result.skipped else ""
+    typer.echo(printable(f"{result.converted} of {result.total} transforms converted{not_converted} -> {output}"))
+    return ExitCode.FAILURES if result.skipped else ExitCode.OK
+
+
+@command()
 def transforms(
     name: Annotated[str | None, typer.Argument(help="Show one transform in detail.")] = None,
 ) -> ExitCode:

@@ -61,12 +61,16 @@ def library_versions() -> dict[str, str]:
 
 
 def header(recipe: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from augcli.transforms.domain import reference_hashes
+
+    references = reference_hashes(recipe)  # {folder: sha256} of the domain steps' reference images
     return {
         "type": "header",
         "schema": SCHEMA_VERSION,
         "versions": library_versions(),
         "recipe_sha256": recipe.sha256(),
         "recipe": json.loads(recipe.canonical_json()),
+        **({"references": references} if references else {}),
         **(extra or {}),
     }
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from augcli.carry import Carry
-from augcli.recipe import Block, OneOf, SomeOf
+from augcli.recipe import Block, OneOf, RandomOrder, SomeOf
 from augcli.transforms.base import ApplyContext, SampleContext, Transform, integer
 
 Applied = dict[str, Any]
@@ -115,4 +115,6 @@ class _Run:
         if isinstance(block, SomeOf):
             n = integer(self.rng, *block.n_range)
             return sorted(int(i) for i in self.rng.choice(count, size=n, replace=False))
+        if isinstance(block, RandomOrder):  # recorded paths stay the children's indices: replay follows the rows
+            return [int(i) for i in self.rng.permutation(count)]
         return list(range(count))

@@ -66,7 +66,18 @@ class SomeOf(Block):
             raise ValueError(f"n_range {list(self.n_range)} must lie within [0, {len(self.transforms)}]")
 
 
-BLOCKS: dict[str, type[Block]] = {"sequence": Sequence, "one_of": OneOf, "some_of": SomeOf}
+class RandomOrder(Block):
+    """Run every child step in a random order (each still subject to its own `p`)."""
+
+    name: Literal["random_order"] = "random_order"
+
+
+BLOCKS: dict[str, type[Block]] = {
+    "sequence": Sequence,
+    "one_of": OneOf,
+    "some_of": SomeOf,
+    "random_order": RandomOrder,
+}
 
 Step = Annotated[
     Union[tuple(REGISTRY.values()) + tuple(BLOCKS.values())],  # noqa: UP007  (built from the registry)
@@ -196,13 +207,17 @@ class Recipe(BaseModel):
         return [list(self.transforms)] + [list(c.transforms) for c in self.classes.values() if c.transforms is not None]
 
 
-def recipe_from_dict(data: Any, filename: str = "<recipe>", lines: dict | None = None) -> Recipe:
+def recipe_from_dict(
+    data: Any, filename: str = "<recipe>", lines: dict | None = None, folder: str | None = None
+) -> Recipe:
+    """`folder`: where relative paths in the recipe (a domain step's `references`) start; default the
+    working directory."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise RecipeError(f"{filename}: a recipe must be a mapping of keys (seed, copies, transforms, ...)")
     try:
-        return Recipe.model_validate(data)
+        return Recipe.model_validate(data, context={"recipe_dir": folder} if folder else None)
     except ValidationError as exc:
         problems = [_describe(error, data, lines or {}, filename) for error in exc.errors()]
         shown = problems[:8] + ([f"... and {len(problems) - 8} more"] if len(problems) > 8 else [])
@@ -218,7 +233,7 @@ def load_recipe(path: str | Path) -> Recipe:
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"cannot read recipe {path}: {exc}") from None
     data, lines = load_yaml(text, str(path))
-    return recipe_from_dict(data, str(path), lines)
+    return recipe_from_dict(data, str(path), lines, str(path.resolve().parent))
 
 
 def step_names() -> list[str]:
@@ -236,7 +251,7 @@ def _describe(error: dict, data: Any, lines: dict, filename: str) -> str:
         tag = error["ctx"]["tag"]
         message = f"unknown transform {tag!r}{suggest(tag, step_names())} (`augcli transforms` lists them all)"
     elif kind == "union_tag_not_found":
-        message = "each step needs `name:` (a transform or one_of / some_of / sequence)"
+        message = "each step needs `name:` (a transform or one_of / some_of / sequence / random_order)"
     elif kind == "extra_forbidden":
         key = error["loc"][-1]
         valid = _section_fields(data_path) or _fields_of(node)

@@ -90,6 +90,14 @@ def _pad(spec: Any, p: dict[str, Any], w: int, h: int) -> Matrix:
     return resize_matrix(w + p["left"] + p["right"], h + p["top"] + p["bottom"], w, h) @ shifted
 
 
+def _safe_rotate(spec: Any, p: dict[str, Any], w: int, h: int) -> Matrix:
+    if p["angle"] == 0:
+        return np.eye(3)
+    from augcli.kernels.warps import safe_rotate_matrix
+
+    return np.vstack([safe_rotate_matrix(w, h, angle=p["angle"], mode=spec.mode)[0], [0.0, 0.0, 1.0]])
+
+
 def _perspective(spec: Any, p: dict[str, Any], w: int, h: int) -> Matrix:
     if not any(dx or dy for dx, dy in p["corners"]):
         return np.eye(3)
@@ -117,11 +125,13 @@ MATRICES: dict[str, Callable[[Any, dict[str, Any], int, int], Matrix]] = {
     "random_resized_crop": _crop,
     "pad": _pad,
     "perspective": _perspective,
+    "safe_rotate": _safe_rotate,
     "resize": lambda s, p, w, h: resize_matrix(w, h, p["width"], p["height"]),
     "letterbox": lambda s, p, w, h: shift_matrix(p["left"], p["top"]) @ resize_matrix(w, h, p["width"], p["height"]),
 }
 IN_PLACE = {"downscale"}  # resampled in place: every pixel stays where it was, so targets do not move
-DENSE = {"elastic_transform", "grid_distortion", "optical_distortion"}  # no closed-form point map
+# No closed-form point map:
+DENSE = {"elastic_transform", "grid_distortion", "optical_distortion", "piecewise_affine"}
 ERASING = {"random_erasing", "coarse_dropout", "grid_dropout"}
 MIXING = {"blend", "cutmix", "mosaic"}
 _CORNERS = _m([[1, 0, 0.5], [0, 1, 0.5]])  # pixel centre -> corner coordinates

@@ -123,7 +123,7 @@ def leaf_steps(steps: list[dict[str, Any]], scope: str = MAIN) -> list[StepStats
         for index, node in enumerate(nodes):
             path = f"{prefix}{index}"
             chance = reach * share[index] * float(node.get("p", 1.0))
-            if "transforms" in node and node["name"] in ("one_of", "some_of", "sequence"):
+            if "transforms" in node and node["name"] in ("one_of", "some_of", "sequence", "random_order"):
                 walk(node["transforms"], f"{path}.", _children_share(node), chance)
             else:
                 found.append(StepStats(scope, path, node["name"], node, chance))

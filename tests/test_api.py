@@ -35,6 +35,9 @@ transforms:
   - {name: motion_blur, p: 1}
   - {name: fog, p: 1}
   - {name: coarse_dropout, p: 1}
+  - {name: morphology, p: 1}
+  - {name: rand_augment, p: 1}
+  - {name: histogram_matching, p: 1}
   - {name: cutmix, p: 1}
   - name: one_of
     transforms:

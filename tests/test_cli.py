@@ -25,6 +25,7 @@ COMMANDS = {
     "stats": ("augcli.stats", "collect", ["stats", "{tmp}/out"]),
     "diff": ("augcli.rundiff", "diff", ["diff", "{tmp}/a", "{tmp}/b"]),
     "ablate": ("augcli.ablate", "ablate", ["ablate", "{tmp}/recipe.yaml", "{tmp}/data", "-o", "{tmp}/runs"]),
+    "convert": ("augcli.convert", "convert_file", ["convert", "{tmp}/pipeline.yaml", "-o", "{tmp}/recipe.yaml"]),
 }
 
 

@@ -17,9 +17,10 @@ from augcli.spatial import DENSE, ERASING, IN_PLACE, MATRICES, MIXING, Tally, ra
 from augcli.targets import Instance, Targets, TargetSettings
 from augcli.transforms import REGISTRY
 from augcli.transforms.base import ApplyContext
+from augcli.transforms.policy import MATRIX_POLICIES, POLICIES
 
-SPATIAL = sorted(set(MATRICES) | DENSE)
-PIXEL = sorted(set(REGISTRY) - set(MATRICES) - DENSE - ERASING - MIXING - {"plugin"})  # IN_PLACE included
+SPATIAL = sorted(set(MATRICES) | DENSE | MATRIX_POLICIES)
+PIXEL = sorted(set(REGISTRY) - set(MATRICES) - DENSE - ERASING - MIXING - POLICIES - {"plugin"})  # IN_PLACE too
 DENSE_TOLERANCE = 3.0  # px: a dense warp samples the object's outline pixel by pixel
 SETTINGS = TargetSettings(min_area=0, min_visibility=0, ignore=255)
 WIDTH, HEIGHT = 96, 72
@@ -123,3 +124,11 @@ def test_mosaic_places_each_images_objects_in_its_tile() -> None:
         expected = [tile[0] + RECT[0] / 2, tile[1] + RECT[1] / 2, tile[0] + RECT[2] / 2, tile[1] + RECT[3] / 2]
         assert np.allclose(rect, expected, atol=0.01), (index, rect, expected)
         assert (moved.mask[tile[1] : tile[3], tile[0] : tile[2]] == 7).any()
+
+
+def test_aug_mix_refuses_targets_it_cannot_carry() -> None:
+    image, targets = scene()
+    spec = REGISTRY["aug_mix"](p=1.0)
+    params = spec.sample(np.random.default_rng(0), context_for(image))
+    with pytest.raises(ValueError, match="aug_mix cannot carry boxes or masks"):
+        follow(spec, params, targets, (WIDTH, HEIGHT), (WIDTH, HEIGHT), SETTINGS, Tally())
