@@ -125,8 +125,18 @@ class Transform(BaseModel):
         return (cls.__doc__ or "").strip().splitlines()[0]
 
     def sample(self, rng: np.random.Generator, ctx: SampleContext) -> dict[str, Any]:
-        """Draw concrete parameters (plain JSON values) for one application."""
-        return {}
+        """Draw concrete parameters (plain JSON values) for one application.
+
+        By default every `*_range` field is drawn, in declaration order: an int range as an integer, a float
+        range uniformly; the param is the field's name without `_range`. Transforms that need more (sizes from
+        the image, seeds, choices) write their own."""
+        params: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            if name.endswith("_range"):
+                low, high = getattr(self, name)
+                whole = info.annotation == tuple[int, int]
+                params[name.removesuffix("_range")] = integer(rng, low, high) if whole else uniform(rng, (low, high))
+        return params
 
     def apply(self, image: np.ndarray, params: dict[str, Any], ctx: ApplyContext) -> np.ndarray:
         raise NotImplementedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from augcli.kernels import blur as k
-from augcli.transforms.base import IntRange, Range, Transform, bounded, integer, register, uniform
+from augcli.transforms.base import IntRange, Range, Transform, bounded, integer, register
 
 
 class _Blur(Transform):
@@ -20,9 +20,6 @@ class GaussianBlur(_Blur):
     sigma_range: Range = bounded((0.5, 1.5), 0, 50, "blur sigma in pixels")
     example: ClassVar[dict[str, Any]] = {"name": "gaussian_blur", "sigma_range": [0.3, 1.2], "p": 0.3}
 
-    def sample(self, rng, ctx):
-        return {"sigma": uniform(rng, self.sigma_range)}
-
     def apply(self, image, params, ctx):
         return k.gaussian_blur(image, **params)
 
@@ -35,9 +32,6 @@ class MotionBlur(_Blur):
     length_range: IntRange = bounded((3, 9), 1, 101, "streak length in pixels (1 keeps the image)")
     angle_range: Range = bounded((-90.0, 90.0), -180, 180, "direction in degrees, 0 is horizontal")
     example: ClassVar[dict[str, Any]] = {"name": "motion_blur", "length_range": [3, 11], "p": 0.3}
-
-    def sample(self, rng, ctx):
-        return {"length": integer(rng, *self.length_range), "angle": uniform(rng, self.angle_range)}
 
     def apply(self, image, params, ctx):
         return k.motion_blur(image, **params)
@@ -70,9 +64,6 @@ class Defocus(_Blur):
     radius_range: IntRange = bounded((2, 4), 0, 50, "disc radius in pixels (0 keeps the image)")
     alias_blur_range: Range = bounded((0.1, 0.5), 0, 5, "Gaussian sigma softening the disc edge")
     example: ClassVar[dict[str, Any]] = {"name": "defocus", "radius_range": [2, 5], "p": 0.2}
-
-    def sample(self, rng, ctx):
-        return {"radius": integer(rng, *self.radius_range), "alias_blur": uniform(rng, self.alias_blur_range)}
 
     def apply(self, image, params, ctx):
         return k.defocus(image, **params)

@@ -37,9 +37,6 @@ class BrightnessContrast(_Color):
         "contrast_range": [-0.2, 0.2],
     }
 
-    def sample(self, rng, ctx):
-        return {"brightness": uniform(rng, self.brightness_range), "contrast": uniform(rng, self.contrast_range)}
-
     def apply(self, image, params, ctx):
         return k.brightness_contrast(image, **params)
 
@@ -54,13 +51,6 @@ class HueSaturationValue(_Color):
     value_range: Range = bounded((-0.1, 0.1), -1, 10, "value (brightness) change as a factor")
     example: ClassVar[dict[str, Any]] = {"name": "hue_saturation_value", "hue_shift_range": [-15, 15]}
 
-    def sample(self, rng, ctx):
-        return {
-            "hue_shift": uniform(rng, self.hue_shift_range),
-            "saturation": uniform(rng, self.saturation_range),
-            "value": uniform(rng, self.value_range),
-        }
-
     def apply(self, image, params, ctx):
         return k.hue_saturation_value(image, **params)
 
@@ -74,13 +64,6 @@ class RGBShift(_Color):
     g_shift_range: Range = bounded((-0.06, 0.06), -1, 1, "added to green, as a fraction of white")
     b_shift_range: Range = bounded((-0.06, 0.06), -1, 1, "added to blue, as a fraction of white")
     example: ClassVar[dict[str, Any]] = {"name": "rgb_shift", "r_shift_range": [-0.1, 0.1], "p": 0.3}
-
-    def sample(self, rng, ctx):
-        return {
-            "r_shift": uniform(rng, self.r_shift_range),
-            "g_shift": uniform(rng, self.g_shift_range),
-            "b_shift": uniform(rng, self.b_shift_range),
-        }
 
     def apply(self, image, params, ctx):
         return k.rgb_shift(image, **params)
@@ -121,9 +104,6 @@ class Sepia(_Color):
     name: Literal["sepia"] = "sepia"
     strength_range: Range = bounded((0.6, 1.0), 0, 1, "blend between the image (0) and full sepia (1)")
     example: ClassVar[dict[str, Any]] = {"name": "sepia", "strength_range": [0.5, 1.0], "p": 0.1}
-
-    def sample(self, rng, ctx):
-        return {"strength": uniform(rng, self.strength_range)}
 
     def apply(self, image, params, ctx):
         return k.sepia(image, **params)

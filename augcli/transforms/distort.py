@@ -38,9 +38,6 @@ class OpticalDistortion(_Warp):
     k_range: Range = bounded((-0.15, 0.15), -1, 1, "radial coefficient; 0 is no distortion")
     example: ClassVar[dict[str, Any]] = {"name": "optical_distortion", "k_range": [-0.2, 0.2]}
 
-    def sample(self, rng, ctx):
-        return {"k": uniform(rng, self.k_range)}
-
     def apply(self, image, params, ctx):
         return k.optical_distortion(image, k=params["k"], **self._warp_options())
 

@@ -60,9 +60,6 @@ class Rot90(_Geometric):
     k_range: IntRange = bounded((1, 3), 0, 3, "quarter turns to choose from, inclusive")
     example: ClassVar[dict[str, Any]] = {"name": "rot90", "k_range": [1, 3], "p": 0.5}
 
-    def sample(self, rng, ctx):
-        return {"k": integer(rng, *self.k_range)}
-
     def apply(self, image, params, ctx):
         return k.rot90(image, k=params["k"])
 
@@ -83,9 +80,6 @@ class Rotate(_Warp):
     name: Literal["rotate"] = "rotate"
     angle_range: Range = bounded((-15.0, 15.0), -180, 180, "angle in degrees")
     example: ClassVar[dict[str, Any]] = {"name": "rotate", "angle_range": [-20, 20], "border_mode": "reflect"}
-
-    def sample(self, rng, ctx):
-        return {"angle": uniform(rng, self.angle_range)}
 
     def apply(self, image, params, ctx):
         return k.rotate(image, angle=params["angle"], **self._warp_options())
@@ -109,16 +103,6 @@ class Affine(_Warp):
         "shear_x_range": [-10, 10],
         "border_mode": "constant",
     }
-
-    def sample(self, rng, ctx):
-        return {
-            "scale": uniform(rng, self.scale_range),
-            "translate_x": uniform(rng, self.translate_x_range),
-            "translate_y": uniform(rng, self.translate_y_range),
-            "shear_x": uniform(rng, self.shear_x_range),
-            "shear_y": uniform(rng, self.shear_y_range),
-            "angle": uniform(rng, self.angle_range),
-        }
 
     def apply(self, image, params, ctx):
         return k.affine(image, **params, **self._warp_options())
@@ -195,14 +179,6 @@ class ShiftScaleRotate(_Warp):
         "border_mode": "reflect",
     }
 
-    def sample(self, rng, ctx):
-        return {
-            "shift_x": uniform(rng, self.shift_x_range),
-            "shift_y": uniform(rng, self.shift_y_range),
-            "scale": uniform(rng, self.scale_range),
-            "angle": uniform(rng, self.angle_range),
-        }
-
     def apply(self, image, params, ctx):
         return k.affine(
             image,
@@ -230,12 +206,6 @@ class Translate(_Warp):
         "border_mode": "wrap",
     }
 
-    def sample(self, rng, ctx):
-        return {
-            "translate_x": uniform(rng, self.translate_x_range),
-            "translate_y": uniform(rng, self.translate_y_range),
-        }
-
     def apply(self, image, params, ctx):
         return k.affine(image, scale=1.0, shear_x=0.0, shear_y=0.0, **params, **self._warp_options())
 
@@ -248,9 +218,6 @@ class Shear(_Warp):
     shear_x_range: Range = bounded((-10.0, 10.0), -80, 80, "horizontal shear in degrees")
     shear_y_range: Range = bounded((-10.0, 10.0), -80, 80, "vertical shear in degrees")
     example: ClassVar[dict[str, Any]] = {"name": "shear", "shear_x_range": [-15, 15], "shear_y_range": [0, 0]}
-
-    def sample(self, rng, ctx):
-        return {"shear_x": uniform(rng, self.shear_x_range), "shear_y": uniform(rng, self.shear_y_range)}
 
     def apply(self, image, params, ctx):
         return k.affine(image, scale=1.0, translate_x=0.0, translate_y=0.0, **params, **self._warp_options())
@@ -273,9 +240,6 @@ class Scale(_Resizing):
     scale_range: Range = bounded((0.8, 1.2), 0.05, 10, "zoom factor; below 1 shrinks")
     example: ClassVar[dict[str, Any]] = {"name": "scale", "scale_range": [0.75, 1.25], "border_mode": "constant"}
 
-    def sample(self, rng, ctx):
-        return {"scale": uniform(rng, self.scale_range)}
-
     def apply(self, image, params, ctx):
         return k.stretch(image, scale_x=params["scale"], scale_y=params["scale"], **self._resize_options())
 
@@ -293,9 +257,6 @@ class Stretch(_Resizing):
         "scale_y_range": [1, 1],
         "keep_size": False,
     }
-
-    def sample(self, rng, ctx):
-        return {"scale_x": uniform(rng, self.scale_x_range), "scale_y": uniform(rng, self.scale_y_range)}
 
     def apply(self, image, params, ctx):
         return k.stretch(image, **params, **self._resize_options())
@@ -391,9 +352,6 @@ class Downscale(_Geometric):
     down_interpolation: Interpolation = Field("area", description="filter used to shrink")
     interpolation: Interpolation = Field("linear", description="filter used to enlarge back")
     example: ClassVar[dict[str, Any]] = {"name": "downscale", "scale_range": [0.3, 0.6], "interpolation": "nearest"}
-
-    def sample(self, rng, ctx):
-        return {"scale": uniform(rng, self.scale_range)}
 
     def apply(self, image, params, ctx):
         return k.downscale(

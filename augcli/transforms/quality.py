@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from augcli.kernels import quality as k
-from augcli.transforms.base import IntRange, Transform, bounded, integer, register
+from augcli.transforms.base import IntRange, Transform, bounded, register
 
 
 class _Quality(Transform):
@@ -24,9 +24,6 @@ class JpegCompression(_Quality):
     quality_range: IntRange = bounded((40, 90), 1, 100, "JPEG quality (lower: stronger artefacts)")
     example: ClassVar[dict[str, Any]] = {"name": "jpeg_compression", "quality_range": [30, 80], "p": 0.3}
 
-    def sample(self, rng, ctx):
-        return {"quality": integer(rng, *self.quality_range)}
-
     def apply(self, image, params, ctx):
         return k.jpeg_compression(image, **params)
 
@@ -38,9 +35,6 @@ class WebpCompression(_Quality):
     name: Literal["webp_compression"] = "webp_compression"
     quality_range: IntRange = bounded((40, 90), 1, 100, "WebP quality (lower: stronger artefacts)")
     example: ClassVar[dict[str, Any]] = {"name": "webp_compression", "quality_range": [30, 80], "p": 0.3}
-
-    def sample(self, rng, ctx):
-        return {"quality": integer(rng, *self.quality_range)}
 
     def apply(self, image, params, ctx):
         return k.webp_compression(image, **params)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from augcli.kernels import tone as k
-from augcli.transforms.base import IntRange, Range, Transform, bounded, integer, register, uniform
+from augcli.transforms.base import IntRange, Range, Transform, bounded, register, uniform
 
 
 class _Tone(Transform):
@@ -25,9 +25,6 @@ class Gamma(_Tone):
     name: Literal["gamma"] = "gamma"
     gamma_range: Range = bounded((0.8, 1.25), 0.05, 20, "exponent; 1 keeps the image")
     example: ClassVar[dict[str, Any]] = {"name": "gamma", "gamma_range": [0.7, 1.4]}
-
-    def sample(self, rng, ctx):
-        return {"gamma": uniform(rng, self.gamma_range)}
 
     def apply(self, image, params, ctx):
         return k.gamma(image, **params)
@@ -52,9 +49,6 @@ class Posterize(_Tone):
     bits_range: IntRange = bounded((4, 6), 1, 8, "bits kept (levels = 2**bits; 8 keeps an 8-bit image)")
     example: ClassVar[dict[str, Any]] = {"name": "posterize", "bits_range": [3, 5], "p": 0.2}
 
-    def sample(self, rng, ctx):
-        return {"bits": integer(rng, *self.bits_range)}
-
     def apply(self, image, params, ctx):
         return k.posterize(image, **params)
 
@@ -66,9 +60,6 @@ class Solarize(_Tone):
     name: Literal["solarize"] = "solarize"
     threshold_range: Range = bounded((0.6, 0.9), 0, 1, "values above this fraction of white are inverted")
     example: ClassVar[dict[str, Any]] = {"name": "solarize", "threshold_range": [0.5, 0.8], "p": 0.2}
-
-    def sample(self, rng, ctx):
-        return {"threshold": uniform(rng, self.threshold_range)}
 
     def apply(self, image, params, ctx):
         return k.solarize(image, **params)
@@ -96,9 +87,6 @@ class CLAHE(_Tone):
     clip_limit_range: Range = bounded((1.0, 3.0), 0.1, 40, "contrast limit per tile (higher: stronger)")
     tiles: int = Field(8, ge=1, le=64, description="tiles per side")
     example: ClassVar[dict[str, Any]] = {"name": "clahe", "clip_limit_range": [1, 4], "tiles": 8}
-
-    def sample(self, rng, ctx):
-        return {"clip_limit": uniform(rng, self.clip_limit_range)}
 
     def apply(self, image, params, ctx):
         return k.clahe(image, **params, tiles=self.tiles)
@@ -141,9 +129,6 @@ class Sharpen(_Tone):
     lightness_range: Range = bounded((0.8, 1.2), 0, 5, "brightness of the sharpened result (1 keeps)")
     example: ClassVar[dict[str, Any]] = {"name": "sharpen", "alpha_range": [0.2, 0.5], "p": 0.3}
 
-    def sample(self, rng, ctx):
-        return {"alpha": uniform(rng, self.alpha_range), "lightness": uniform(rng, self.lightness_range)}
-
     def apply(self, image, params, ctx):
         return k.sharpen(image, **params)
 
@@ -156,9 +141,6 @@ class Emboss(_Tone):
     alpha_range: Range = bounded((0.2, 0.5), 0, 1, "share of the emboss kernel (0 keeps)")
     strength_range: Range = bounded((0.2, 0.7), 0, 5, "relief depth")
     example: ClassVar[dict[str, Any]] = {"name": "emboss", "alpha_range": [0.2, 0.5], "p": 0.2}
-
-    def sample(self, rng, ctx):
-        return {"alpha": uniform(rng, self.alpha_range), "strength": uniform(rng, self.strength_range)}
 
     def apply(self, image, params, ctx):
         return k.emboss(image, **params)
