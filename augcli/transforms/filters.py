@@ -47,9 +47,6 @@ class UnsharpMask(_Blur):
     threshold: float = Field(0.0, ge=0.0, le=1.0, description="detail smaller than this fraction of white is kept")
     example: ClassVar[dict[str, Any]] = {"name": "unsharp_mask", "sigma_range": [0.8, 1.5], "amount_range": [0.5, 1]}
 
-    def sample(self, rng, ctx):
-        return {"sigma": uniform(rng, self.sigma_range), "amount": uniform(rng, self.amount_range)}
-
     def apply(self, image, params, ctx):
         return k.unsharp_mask(image, **params, threshold=self.threshold)
 
@@ -84,9 +81,6 @@ class ZoomBlur(_Blur):
     zoom_range: Range = bounded((0.05, 0.2), 0, 1, "largest extra magnification (0.1: 10%; 0 keeps the image)")
     steps_range: IntRange = bounded((6, 10), 1, 32, "number of zoomed copies averaged in")
     example: ClassVar[dict[str, Any]] = {"name": "zoom_blur", "zoom_range": [0.05, 0.15], "p": 0.2}
-
-    def sample(self, rng, ctx):
-        return {"zoom": uniform(rng, self.zoom_range), "steps": integer(rng, *self.steps_range)}
 
     def apply(self, image, params, ctx):
         return k.zoom_blur(image, **params)

@@ -23,9 +23,6 @@ class PlanckianJitter(Transform):
     kelvin_range: Range = bounded((4000.0, 10000.0), 1000, 40000, "light temperature in kelvin (low: warm, high: cold)")
     example: ClassVar[dict[str, Any]] = {"name": "planckian_jitter", "kelvin_range": [3500, 9000], "p": 0.3}
 
-    def sample(self, rng, ctx):
-        return {"kelvin": uniform(rng, self.kelvin_range)}
-
     def apply(self, image, params, ctx):
         return k.planckian_jitter(image, **params)
 
@@ -73,9 +70,6 @@ class ChromaticAberration(Transform):
         "red_scale_range": [0.002, 0.01],
         "blue_scale_range": [-0.01, -0.002],
     }
-
-    def sample(self, rng, ctx):
-        return {"red_scale": uniform(rng, self.red_scale_range), "blue_scale": uniform(rng, self.blue_scale_range)}
 
     def apply(self, image, params, ctx):
         return k.chromatic_aberration(image, **params)

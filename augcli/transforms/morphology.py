@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from augcli.kernels import morphology as k
-from augcli.transforms.base import IntRange, Transform, bounded, integer, register
+from augcli.transforms.base import IntRange, Transform, bounded, register
 
 
 @register
@@ -20,9 +20,6 @@ class Morphology(Transform):
     shape: Literal["rect", "ellipse", "cross"] = Field("ellipse", description="structuring element shape")
     size_range: IntRange = bounded((2, 3), 1, 31, "element side in pixels (1 keeps the image)")
     example: ClassVar[dict[str, Any]] = {"name": "morphology", "op": "dilate", "shape": "ellipse", "size_range": [2, 4]}
-
-    def sample(self, rng, ctx):
-        return {"size": integer(rng, *self.size_range)}
 
     def apply(self, image, params, ctx):
         return k.morphology(image, op=self.op, shape=self.shape, size=params["size"])

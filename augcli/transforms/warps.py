@@ -29,9 +29,6 @@ class SafeRotate(_Warp):
     border_mode: BorderMode = Field("constant", description="how the canvas corners of `expand` are filled")
     example: ClassVar[dict[str, Any]] = {"name": "safe_rotate", "angle_range": [-10, 10], "mode": "crop_valid"}
 
-    def sample(self, rng, ctx):
-        return {"angle": uniform(rng, self.angle_range)}
-
     def apply(self, image, params, ctx):
         return k.safe_rotate(image, angle=params["angle"], mode=self.mode, **self._warp_options())
 
