@@ -335,3 +335,40 @@ def test_random_resized_crop_fallback_box_is_never_empty(shape) -> None:
         params = spec.sample(np.random.default_rng(0), context_for(image))
         assert params["width"] >= 1 and params["height"] >= 1, params
         assert spec.apply(image, params, ApplyContext()).shape == shape
+
+
+# ---------------------------------------------------------------- found by tests/test_properties.py
+
+
+def test_cubic_reflect_warps_of_one_pixel_wide_images_end() -> None:
+    """OpenCV's bicubic warps looped forever on BORDER_REFLECT_101 when an axis is one pixel long; run in a
+    child process so a regression fails on its timeout instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from augcli.kernels import distort, geometry\n"
+        "for shape in [(1, 1, 3), (1, 17), (17, 1, 4)]:\n"
+        "    image = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)\n"
+        "    options = dict(border_mode='reflect', interpolation='cubic')\n"
+        "    out = geometry.rotate(image, angle=30, **options)\n"
+        "    assert out.shape == image.shape\n"
+        "    assert (out == image).all() or shape[0] * shape[1] > 1\n"
+        "    assert distort.optical_distortion(image, k=0.5, **options).shape == image.shape\n"
+        "    corners = [[0.1, 0.1], [0, 0], [0, 0], [0, 0]]\n"
+        "    assert distort.perspective(image, corners=corners, **options).shape == image.shape\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_channel_dropout_on_a_one_pixel_image(dtype) -> None:
+    """OpenCV's binding read a 1x1 array as a scalar: channel_dropout returned a (4, 1) float64 array."""
+    from augcli.kernels.color import channel_dropout
+
+    image = np.array([[[10, 20, 30, 40]]], dtype=dtype)
+    out = channel_dropout(image, channels=[0, 2], fill=255)
+    white = np.iinfo(dtype).max
+    np.testing.assert_array_equal(out, np.array([[[white, 20, white, 40]]], dtype=dtype))

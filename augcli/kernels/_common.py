@@ -109,3 +109,17 @@ def warp_fast(warp, image: np.ndarray, flags: int) -> np.ndarray:
     if flags == cv2.INTER_LINEAR and image.ndim == 3 and image.shape[2] == 3:
         return cv2.cvtColor(warp(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)), cv2.COLOR_BGRA2BGR)
     return warp(image)
+
+
+def single_pixel_safe(image: np.ndarray, flags: int, border: int) -> np.ndarray:
+    """The source a warp may read: OpenCV's bicubic warps (warpAffine, warpPerspective, remap) loop forever
+    on BORDER_REFLECT_101 when an axis is one pixel long (1x1, 1xN, Nx1 images). Repeating that pixel
+    once gives two equal rows (or columns): every reflected read returns the same values, so the result
+    is the one a single pixel defines, and the warp ends. The output size is the warp's own, not this."""
+    if flags != cv2.INTER_CUBIC or border != cv2.BORDER_REFLECT_101 or min(image.shape[:2]) > 1:
+        return image
+    if image.shape[0] == 1:
+        image = np.concatenate([image, image], axis=0)
+    if image.shape[1] == 1:
+        image = np.concatenate([image, image], axis=1)
+    return image

@@ -197,6 +197,10 @@ def channel_dropout(image: np.ndarray, *, channels: list[int], fill: float | lis
     white = max_value(image.dtype)
     values = colour_value(fill, color)
     n = color.shape[2]
+    if color.shape[0] * color.shape[1] == 1:  # OpenCV's binding reads a one-pixel array as a scalar
+        out = color.copy()
+        out[:, :, channels] = np.asarray([values[c] for c in channels], dtype=color.dtype)
+        return merge_alpha(out, alpha)
     keep = tuple(0.0 if c in channels else white for c in range(n)) + (0.0,) * (4 - n)
     out = cv2.bitwise_and(color, keep)
     if any(values[c] for c in channels):

@@ -10,7 +10,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import BORDER_MODES, INTERPOLATIONS, fill_value, keep_shape, warp_fast
+from augcli.kernels._common import (
+    BORDER_MODES,
+    INTERPOLATIONS,
+    fill_value,
+    keep_shape,
+    single_pixel_safe,
+    warp_fast,
+)
 
 # cv2.remap and warpPerspective have no area filter; linear is what "area" degrades to.
 _WARP_INTERPOLATION = {**INTERPOLATIONS, "area": cv2.INTER_LINEAR}
@@ -32,7 +39,7 @@ def remap(
     def warp(im: np.ndarray) -> np.ndarray:
         return cv2.remap(im, map_x, map_y, flags, borderMode=border, borderValue=value)
 
-    return keep_shape(warp_fast(warp, image, flags), image)
+    return keep_shape(warp_fast(warp, single_pixel_safe(image, flags, border), flags), image)
 
 
 def perspective(
@@ -56,7 +63,7 @@ def perspective(
     def warp(im: np.ndarray) -> np.ndarray:
         return cv2.warpPerspective(im, matrix, (width, height), flags=flags, borderMode=border, borderValue=value)
 
-    return keep_shape(warp_fast(warp, image, flags), image)
+    return keep_shape(warp_fast(warp, single_pixel_safe(image, flags, border), flags), image)
 
 
 def optical_distortion(

@@ -10,7 +10,14 @@ import math
 import cv2
 import numpy as np
 
-from augcli.kernels._common import BORDER_MODES, INTERPOLATIONS, fill_value, keep_shape, warp_fast
+from augcli.kernels._common import (
+    BORDER_MODES,
+    INTERPOLATIONS,
+    fill_value,
+    keep_shape,
+    single_pixel_safe,
+    warp_fast,
+)
 
 
 def hflip(image: np.ndarray) -> np.ndarray:
@@ -77,7 +84,7 @@ def warp_affine(
     def warp(im: np.ndarray) -> np.ndarray:
         return cv2.warpAffine(im, matrix, size or (width, height), flags=flags, borderMode=border, borderValue=value)
 
-    return keep_shape(warp_fast(warp, image, flags), image)
+    return keep_shape(warp_fast(warp, single_pixel_safe(image, flags, border), flags), image)
 
 
 def rotate(
