@@ -66,7 +66,8 @@ def _serial(job: Job, chunks: Iterable[list]) -> Iterator[list]:
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
-    """fork while the driver is single-threaded, else spawn.
+    """fork while the driver is single-threaded (OpenCV's threads are stopped meanwhile: `_no_opencv_threads`),
+    else spawn.
 
     Spawned workers each re-import augcli (numpy, OpenCV, the transform registry): about 0.5 CPU-second
     per worker before any work, a large share of a run over a few hundred images. Forked workers start
@@ -79,9 +80,30 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+@contextlib.contextmanager
+def _no_opencv_threads() -> Iterator[None]:
+    """OpenCV's own pool threads (started once the driver has run a parallel kernel) are invisible to
+    `threading`, and a child forked beside them can wait forever on a pool that does not exist in it. One
+    OpenCV thread while the pool runs joins them (the driver decodes nothing meanwhile); the setting is put
+    back afterwards, for a library caller's own process."""
+    import cv2
+
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
+
+
 def _ordered_surviving_crashes(
     job: Job, chunks: Iterable[list], workers: int, limit: int, fn: Callable = run_chunk
 ) -> Iterator[list]:
+    with _no_opencv_threads():
+        yield from _surviving_crashes(job, chunks, workers, limit, fn)
+
+
+def _surviving_crashes(job: Job, chunks: Iterable[list], workers: int, limit: int, fn: Callable) -> Iterator[list]:
     """Results in chunk order; a worker that dies (segfault, OOM kill) does not end the run.
 
     A dead worker breaks the whole pool and fails every pending chunk. The pool is rebuilt; the chunk at

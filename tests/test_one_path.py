@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -74,15 +75,28 @@ def test_tta_honours_bit_depth(runner, tmp_path: Path, sixteen_bit: Path) -> Non
     assert np.array_equal(cv2.imread(str(out / identity["path"]), cv2.IMREAD_UNCHANGED), expected)
 
 
-def _dies_on_poison(real, parent: int):
-    """A stand-in decoder that kills its worker process (like a segfaulting native decoder) on poison*."""
+# A fresh interpreter whose decoder kills any worker process (like a segfaulting native decoder) on poison*.
+# Fresh, so the runner forks its workers (they inherit the stand-in) from a process no OpenCV thread has run in.
+STAND_IN = """
+import os, sys
+import augcli.imageio, augcli.tta
+real, parent = augcli.imageio.decode, os.getpid()
+def decode(data, name, *args, **kwargs):
+    if os.path.basename(name).startswith("poison") and os.getpid() != parent:
+        os._exit(70)
+    return real(data, name, *args, **kwargs)
+augcli.imageio.decode = augcli.tta.decode = decode
+from augcli.executor import pool_context
+assert pool_context().get_start_method() == "fork", "the stand-in reaches workers only by fork"
+from augcli.cli import app
+app(sys.argv[1:])
+"""
 
-    def decode(data, name, *args, **kwargs):
-        if os.path.basename(name).startswith("poison") and os.getpid() != parent:
-            os._exit(70)
-        return real(data, name, *args, **kwargs)
 
-    return decode
+def run_with_poison(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "poisoned_augcli.py"
+    script.write_text(STAND_IN)
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=300)
 
 
 needs_fork = pytest.mark.skipif(
@@ -90,39 +104,21 @@ needs_fork = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def forked_workers(monkeypatch):
-    """Workers forked from this process, so they inherit the stand-in decoder (threads other tests left behind
-    would make the runner choose spawn)."""
-    import augcli.executor
-
-    monkeypatch.setattr(augcli.executor, "pool_context", lambda: multiprocessing.get_context("fork"))
-
-
 @needs_fork
-def test_a_poison_image_in_tta_is_reported_and_the_run_completes(
-    runner, tmp_path, sixteen_bit, monkeypatch, forked_workers
-) -> None:
-    import augcli.tta
-
+def test_a_poison_image_in_tta_is_reported_and_the_run_completes(tmp_path, sixteen_bit) -> None:
     write_image(sixteen_bit / "test" / "a" / "poison.png", textured(24, 30, seed=99))
-    monkeypatch.setattr(augcli.tta, "decode", _dies_on_poison(augcli.tta.decode, os.getpid()))
     recipe = write_recipe(tmp_path / "r.yaml", "tta:\n  views: [identity, vflip]\n")
     out = tmp_path / "tta"
-    result = runner.invoke(app, ["tta", str(recipe), str(sixteen_bit), "-o", str(out), "--workers", "2", "-q"])
-    assert result.exit_code == 1, result.output  # skipped files: exit 1, like expand
-    assert "test/a/poison.png: crashed_worker" in result.output
+    result = run_with_poison(tmp_path, "tta", str(recipe), str(sixteen_bit), "-o", str(out), "--workers", "2", "-q")
+    assert result.returncode == 1, result.stdout + result.stderr  # skipped files: exit 1, like expand
+    assert "test/a/poison.png: crashed_worker" in result.stdout
     records = list(read_records(out / "manifest.jsonl"))
     assert [r["source"] for r in records if r["type"] == "skipped"] == ["test/a/poison.png"]
     assert len([r for r in records if r["type"] == "output"]) == 6, "every other source got its views"
 
 
 @needs_fork
-def test_a_poison_image_in_audit_is_reported_and_the_audit_completes(
-    runner, tmp_path, sixteen_bit, monkeypatch, forked_workers
-) -> None:
-    import augcli.imageio
-
+def test_a_poison_image_in_audit_is_reported_and_the_audit_completes(runner, tmp_path, sixteen_bit) -> None:
     recipe = write_recipe(tmp_path / "r.yaml", "copies: 1\nformat: png\ntransforms: [{name: vflip}]\n")
     out = tmp_path / "out"
     done = runner.invoke(app, ["expand", str(recipe), str(sixteen_bit), "-o", str(out), "--workers", "1", "-q"])
@@ -131,9 +127,28 @@ def test_a_poison_image_in_audit_is_reported_and_the_audit_completes(
     (out / "train" / "a" / "img_0__aug00.png").rename(poison)
     manifest = (out / "manifest.jsonl").read_text()
     (out / "manifest.jsonl").write_text(manifest.replace("img_0__aug00.png", "poison_img_0__aug00.png"))
-    monkeypatch.setattr(augcli.imageio, "decode", _dies_on_poison(augcli.imageio.decode, os.getpid()))
-    result = runner.invoke(app, ["audit", str(out), "--workers", "2", "--format", "json", "--near-dup-threshold", "-1"])
+    flags = ["--workers", "2", "--format", "json", "--near-dup-threshold", "-1"]
+    result = run_with_poison(tmp_path, "audit", str(out), *flags)
     report = json.loads(result.stdout)
     crashed = [f for f in report["findings"] if "crashed the worker" in f["message"]]
     assert [f["path"] for f in crashed] == ["train/a/poison_img_0__aug00.png"]
     assert report["files_hashed"] >= 8, "the audit went on past the poison file"
+
+
+def test_workers_fork_safely_after_opencv_ran_threads_in_the_driver(tmp_path, sample_copy) -> None:
+    """A driver that already ran OpenCV's thread pool (a library caller, a test process) must not fork workers
+    beside those threads: a child can wait forever on a pool that does not exist in it. Run in a fresh
+    interpreter with a time limit, so a regression fails instead of hanging the suite."""
+    script = tmp_path / "busy_driver.py"
+    script.write_text(
+        "import sys, numpy as np, cv2\n"
+        "cv2.GaussianBlur(np.zeros((1500, 1500, 3), np.uint8), (31, 31), 5)  # starts OpenCV's pool threads\n"
+        "from augcli.cli import app\n"
+        "app(sys.argv[1:])\n"
+    )
+    recipe = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+    for attempt in range(3):  # the hang was intermittent: try a few forks
+        out = tmp_path / f"out{attempt}"
+        args = ["expand", str(recipe), str(sample_copy), "-o", str(out), "--workers", "2", "-q"]
+        done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr

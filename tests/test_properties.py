@@ -35,7 +35,9 @@ SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-SKIPPED_FIELDS = {"name", "function", "params"}  # the plugin's code and its arguments: not drawn
+SKIPPED_FIELDS = {"name", "function", "params", "references"}  # code, its arguments, a folder: not drawn
+# Fields of which a step takes one at most (a rule across fields, not in any one field's schema).
+ONE_OF_FIELDS = {"resize": ("size", "longest", "shortest")}
 
 # ---------------------------------------------------------------- images
 
@@ -92,10 +94,14 @@ def draw_setting(draw, key: str, schema: dict[str, Any], allow_invalid: bool) ->
         return draw(st.booleans()), True
     if kind in ("integer", "number"):
         return draw_number(draw, schema, invalid)
-    if "anyOf" in schema and {"type": "null"} in schema["anyOf"]:  # an optional pixel size
+    if "prefixItems" in schema:  # a pixel size [width, height]
+        return draw_setting(draw, key, {"anyOf": [schema, {"type": "null"}], "required": True}, allow_invalid)
+    if "anyOf" in schema and {"type": "null"} in schema["anyOf"]:  # an optional number or pixel size
         (pair,) = [s for s in schema["anyOf"] if s != {"type": "null"}]
-        if draw(st.booleans()):
+        if not schema.get("required") and draw(st.booleans()):
             return None, True
+        if pair.get("type") in ("integer", "number"):
+            return draw_number(draw, {**pair, "maximum": min(pair.get("maximum", 48), 48)}, invalid)
         sides = [
             draw_number(draw, {**item, "maximum": min(item["maximum"], 48)}, False)[0] for item in pair["prefixItems"]
         ]
@@ -165,9 +171,11 @@ def draw_step(draw, name: str, allow_invalid: bool) -> tuple[dict[str, Any], lis
     """A recipe step for `name` with some fields set (the rest default) and the keys set invalidly."""
     step: dict[str, Any] = {"name": name}
     bad: list[str] = []
+    exclusive = ONE_OF_FIELDS.get(name, ())
+    chosen = draw(st.sampled_from(exclusive)) if exclusive else None  # the rule across them has tests of its own
     for key, schema in REGISTRY[name].model_json_schema()["properties"].items():
-        if key in SKIPPED_FIELDS or not draw(st.integers(0, 3)):  # a quarter of fields keep their default
-            continue
+        if key in SKIPPED_FIELDS or (key in exclusive and key != chosen) or not draw(st.integers(0, 3)):
+            continue  # a quarter of fields keep their default
         if key == "p" and not allow_invalid:  # alone, a step must run to be tested; in a composition, any p
             step["p"] = draw(st.sampled_from([1.0, 0.5]))
             continue
@@ -175,6 +183,11 @@ def draw_step(draw, name: str, allow_invalid: bool) -> tuple[dict[str, Any], lis
         step[key] = value
         if not valid:
             bad.append(key)
+    if name == "rand_augment" and "magnitude" not in bad:  # magnitude indexes the bins: below their count
+        bins = step.get("num_magnitude_bins", REGISTRY[name].model_fields["num_magnitude_bins"].default)
+        magnitude = step.get("magnitude", REGISTRY[name].model_fields["magnitude"].default)
+        if "num_magnitude_bins" not in bad and isinstance(bins, int) and bins >= 1 and magnitude >= bins:
+            step["magnitude"] = bins - 1
     return step, bad
 
 
