@@ -102,3 +102,16 @@ def test_p_zero_never_runs(name: str) -> None:
     image = textured()
     out, applied = augment(image, recipe.transforms, np.random.default_rng(0))
     assert applied == [] and out is image
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "sample" not in REGISTRY[n].__dict__])
+def test_default_sample_draws_every_range_in_declaration_order(name: str) -> None:
+    """Specs without their own sample() get one param per `*_range` field, named without `_range`,
+    in field order (the draw order decides the bytes), an int for an int pair."""
+    spec = REGISTRY[name]()
+    params = spec.sample(np.random.default_rng(0), context_for(textured()))
+    ranges = [f for f in type(spec).model_fields if f.endswith("_range")]
+    assert list(params) == [f.removesuffix("_range") for f in ranges]
+    for field in ranges:
+        whole = all(isinstance(v, int) for v in getattr(spec, field))
+        assert isinstance(params[field.removesuffix("_range")], int) == whole, field
