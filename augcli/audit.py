@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from augcli import review as reviewing
 from augcli import storage
 from augcli.audit_checks import (
     TRAIN,
@@ -57,6 +58,7 @@ def audit(
     imbalance_warn: float = 3.0,
     workers: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    review: str | Path | None = None,
 ) -> AuditReport:
     """Audit an output folder (everything) or a manifest file alone (what needs no files).
 
@@ -76,9 +78,14 @@ def audit(
     auditor = _Audit(report, out if files else None, source_root, workers or default_workers())
     auditor.wanted, auditor.threshold, auditor.max_pixels = wanted, near_dup_threshold, max_pixels
     auditor.replay = replay
+    verdicts = reviewing.load_review(review) if review is not None else None
     with tempfile.TemporaryDirectory(prefix="augcli-audit-") as local:
         auditor.run(_local_manifest(out, manifest_rel, remote, files, shown, Path(local)))
     balance_warnings(report, imbalance_warn)
+    if verdicts is not None:
+        reviewing.review_findings(report, auditor.header, auditor.paths, verdicts, str(review))
+        if files and not remote:  # the sign-off travels with the dataset, beside its manifest
+            reviewing.record(Path(out), verdicts)
     return report
 
 
@@ -422,7 +429,7 @@ class _Audit:
                 self.report.add("orphan", "integrity", "folder symlink not in the manifest (not followed)", rel)
             for name in sorted(names):
                 rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-                if rel == MANIFEST_NAME or rel in self.paths:
+                if rel in (MANIFEST_NAME, reviewing.REVIEW_NAME) or rel in self.paths:
                     continue
                 link = os.path.islink(os.path.join(folder, name))
                 self.report.add(

@@ -257,6 +257,9 @@ def audit(
     imbalance_warn: Annotated[float, typer.Option(help="Warn when a split's class size ratio exceeds this.")] = 3.0,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).", min=1)] = None,
     storage_option: Annotated[list[str] | None, STORAGE_OPTION] = None,
+    review: Annotated[
+        Path | None, typer.Option(help="review.json from `preview --html --review`: fail on outputs marked bad.")
+    ] = None,
 ) -> ExitCode:
     """Check an expanded dataset: files vs manifest, sources, recipe, split leakage, replay, balance."""
     from augcli.audit import audit as run_audit
@@ -275,6 +278,7 @@ def audit(
         near_dup_threshold=near_dup_threshold,
         imbalance_warn=imbalance_warn,
         workers=workers,
+        review=review,
     )
     typer.echo(renderers[output_format](report))
     return report.exit_code
@@ -308,6 +312,10 @@ def preview(
     html: Annotated[
         bool, typer.Option("--html", help="Write OUTPUT/index.html with every tile and its details.")
     ] = False,
+    review: Annotated[
+        bool,
+        typer.Option("--review", help="With --html: mark tiles OK or bad and save review.json for audit --review."),
+    ] = False,
     per_class: Annotated[int, typer.Option(help="Sources shown per class.", min=1)] = 2,
     copies: Annotated[int, typer.Option(help="Augmented copies shown per source (at most the recipe's).", min=0)] = 4,
     classes: Annotated[str | None, typer.Option(help="Comma-separated classes to show (default: all).")] = None,
@@ -340,7 +348,9 @@ def preview(
         max_pixels=max_pixels,
         layout=layout,
     )
-    written = write_html(result, output, tile_size) if html else write_sheet(result, output, tile_size, colors)
+    if review and not html:
+        raise AugcliError("--review needs --html (the verdicts are given on the page)")
+    written = write_html(result, output, tile_size, review) if html else write_sheet(result, output, tile_size, colors)
     for skipped in result.skipped:
         line = f"not shown: {skipped['source']}: {skipped['reason']} ({skipped['message']})"
         typer.secho(printable(line), err=True)

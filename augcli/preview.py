@@ -52,6 +52,7 @@ class PreviewResult:
     rows: list[list[Tile]]
     title: str
     skipped: list[dict[str, str]] = field(default_factory=list)  # shown sources that could not be used
+    recipe_sha256: str = ""  # what a review of these tiles signs off (review.py)
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -84,6 +85,7 @@ def preview(
     partners = partner_lists(recipe, dataset)
     marks = Marks(recipe, dataset, partners, max_pixels, loader) if dataset.annotations is not None else None
     result = PreviewResult([], _title(recipe_path, dataset_root, recipe, chosen_split, each))
+    result.recipe_sha256 = recipe.sha256()
     if each:  # one image is enough, and only it is read
         groups = dict(list(groups.items())[:1])
     picks = _pick(recipe, dataset, groups, 1 if each else per_class, max_pixels, result)
@@ -443,14 +445,14 @@ def write_sheet(result: PreviewResult, output: Path, tile_size: int | None = Non
     return output
 
 
-def write_html(result: PreviewResult, folder: Path, tile_size: int | None = None) -> Path:
+def write_html(result: PreviewResult, folder: Path, tile_size: int | None = None, review: bool = False) -> Path:
     """`folder/index.html`, `folder/sheet.png` and every tile's file under `folder/tiles/`."""
     from augcli.preview_html import write_page
 
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} exists and is not a folder; --html writes a folder")
     try:
-        index = write_page(result, folder, tile_size)
+        index = write_page(result, folder, tile_size, review)
     except OSError as exc:
         raise OutputError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
     result.written.append(index)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import cv2
 
+from augcli import review as reviewing
 from augcli.imageio import write_atomic
 from augcli.sheet import default_tile_size, displayable, draw_sheet, encode_png
 from augcli.textsafe import printable
@@ -31,14 +32,14 @@ pre { font-size: 11px; white-space: pre-wrap; background: #eee; padding: 4px; }
 """
 
 
-def write_page(result: Any, folder: Path, tile_size: int | None = None) -> Path:
+def write_page(result: Any, folder: Path, tile_size: int | None = None, review: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     columns = max((len(r) for r in result.rows), default=1)
     size = tile_size or min(default_tile_size(columns), 260)
     write_atomic(folder / "sheet.png", encode_png(draw_sheet(result.rows, result.title, tile_size)))
     sections = []
     for row in result.rows:
-        figures = [_figure(folder, tile) for tile in row]
+        figures = [_figure(folder, tile, review) for tile in row]
         sections.append(f'<section><div class="row">{"".join(figures)}</div></section>')
     skipped = "".join(
         f"<li>{_text(s['source'])}: {_text(s['reason'])} ({_text(s['message'])})</li>" for s in result.skipped
@@ -53,7 +54,9 @@ def write_page(result: Any, folder: Path, tile_size: int | None = None) -> Path:
             '<p>The whole sheet as one image: <a href="sheet.png">sheet.png</a>. '
             "Each tile links to its file; the details are what the manifest would record.</p>",
             f"<p>Not shown (unreadable):</p><ul>{skipped}</ul>" if skipped else "",
+            reviewing.page_header() if review else "",
             *sections,
+            reviewing.page_script(result.recipe_sha256, result.title) if review else "",
             "</body></html>",
             "",
         ]
@@ -63,7 +66,7 @@ def write_page(result: Any, folder: Path, tile_size: int | None = None) -> Path:
     return index
 
 
-def _figure(folder: Path, tile: Any) -> str:
+def _figure(folder: Path, tile: Any, review: bool = False) -> str:
     relative = f"tiles/{tile.path}"
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,10 +82,12 @@ def _figure(folder: Path, tile: Any) -> str:
         f"<b>{_text(line)}</b>" if number == 0 else _text(line) for number, line in enumerate(tile.caption)
     )
     details = html.escape(json.dumps(tile.details, indent=1, ensure_ascii=True))
+    reviewed = review and tile.details.get("kind") == "augmented"  # verdicts name expand's output paths
+    opening = f'<figure data-path="{html.escape(tile.path, quote=True)}">' if reviewed else "<figure>"
     return (
-        f'<figure><a href="{_url(relative)}"><img src="{_url(shown)}" alt="{_text(tile.path)}" '
-        f'loading="lazy"></a><figcaption>{lines}<details><summary>details</summary><pre>{details}</pre>'
-        "</details></figcaption></figure>"
+        f'{opening}<a href="{_url(relative)}"><img src="{_url(shown)}" alt="{_text(tile.path)}" '
+        f'loading="lazy"></a><figcaption>{lines}{reviewing.tile_controls(tile.path) if reviewed else ""}'
+        f"<details><summary>details</summary><pre>{details}</pre></details></figcaption></figure>"
     )
 
 
