@@ -226,6 +226,9 @@ def each_rows(recipe, steps, item, data, decoded, partners, loader, marks=None) 
     rows = []
     suffix = os.path.splitext(item.outputs[0][1] if item.outputs else item.source)[1]
     for path, spec in walk_steps(steps):
+        if hasattr(spec, "operation_ends"):  # a policy: each of its operations, weakest to strongest
+            rows += _policy_rows(recipe, spec, path, item, data, decoded, suffix, marks)
+            continue
         varying = [name for name, (low, high) in ranges(spec).items() if low != high]
         middle = {name: _middle(low, high) for name, (low, high) in ranges(spec).items()}
         columns = [(name, which, value) for name in varying for which, value in _ends(*getattr(spec, name))]
@@ -302,6 +305,29 @@ class Marks:
         from augcli.sheet import displayable
 
         return draw(displayable(image), targets, self.names, self.ignore)
+
+
+def _policy_rows(recipe, spec, path, item, data, decoded, suffix, marks) -> list[list[Tile]]:
+    """One row per operation of a policy: the original, then the operation at its low, middle and high bin,
+    replayed through the one renderer (so each tile is what a copy drawing that operation would be)."""
+    rows = []
+    height, width = decoded.image.shape[:2]
+    for op, columns in spec.operation_ends(height, width):
+        row = [original_tile(item, data, decoded, marks)]
+        for which, params in columns:
+            record = {"name": spec.transform_name(), "step": "0", "params": params}
+            rendered = render(
+                recipe, decoded.image, source=item.source, label=item.label, copy=0, suffix=suffix,
+                steps=[spec], applied=[record],
+            )  # fmt: skip
+            magnitude = (params.get("ops") or params.get("chains", [[{}]])[0])[0].get("magnitude", 0)
+            setting = op if which == "applied" else f"{op} {which}: {format_number(magnitude)}"
+            caption = [f"step {path}: {spec.transform_name()}", setting]
+            details = {"kind": "each", "source": item.source, "step": path, "transforms": [record]}
+            tile_path = f"each/{path.replace('.', '-')}_{spec.transform_name()}_{op}_{which}{suffix}"
+            row.append(Tile(tile_path, rendered.data, rendered.image, caption, details))
+        rows.append(row)
+    return rows
 
 
 def walk_steps(steps: list[Any], prefix: str = "") -> list[tuple[str, Transform]]:

@@ -146,6 +146,11 @@ def _peers() -> dict[str, tuple[dict[str, Any], Callable[[Any], Any]]]:
         "shadow": ({}, lambda A: A.RandomShadow(p=1)),
         "sun_flare": ({}, lambda A: A.RandomSunFlare(p=1)),
         "chromatic_aberration": ({}, lambda A: A.ChromaticAberration(p=1)),
+        "glass_blur": ({}, lambda A: A.GlassBlur(p=1)),
+        "morphology": ({}, lambda A: A.Morphological(p=1)),
+        "spatter": ({}, lambda A: A.Spatter(p=1)),
+        "safe_rotate": ({"angle_range": [-30, 30]}, lambda A: A.SafeRotate(limit=(-30, 30), p=1)),
+        "piecewise_affine": ({}, lambda A: A.PiecewiseAffine(p=1)),
     }
 
 

@@ -145,3 +145,33 @@ def test_a_dataset_without_val_split_and_a_bad_command_exit_2(runner, tmp_path: 
     assert result.exit_code == 2 and "needs a dataset with a train split and a val split" in result.output
     bad = runner.invoke(app, ["ablate", str(recipe), str(flat), "-o", str(tmp_path / "r2"), "--train", "x 'y"])
     assert bad.exit_code == 2 and "cannot be parsed" in bad.output
+
+
+def arrows_dataset(root: Path) -> Path:
+    """Arrows pointing left or right: a horizontal flip turns one class into the other, so it destroys the label."""
+    rng = np.random.default_rng(9)
+    for split in ("train", "val"):
+        for kind in ("left", "right"):
+            for i in range(12):
+                image = rng.normal(60, 10, (24, 24)).clip(0, 255)
+                y = int(rng.integers(8, 16))
+                image[y - 1 : y + 2, 5:20] = 220  # the shaft
+                tip = np.array([[3, y], [10, y - 6], [10, y + 6]], dtype=np.int32)  # the head, on the left
+                cv2.fillPoly(image, [tip], 220)
+                picture = image if kind == "left" else image[:, ::-1]
+                path = root / split / kind / f"{kind}_{i:02d}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(path), np.ascontiguousarray(picture).astype(np.uint8))
+    return root
+
+
+def test_a_flip_that_changes_the_label_is_flagged_harmful(runner, tmp_path: Path) -> None:
+    data = arrows_dataset(tmp_path / "data")
+    recipe = "seed: 2\ncopies: 4\ntransforms:\n  - {name: hflip, p: 0.5}\n  - {name: gaussian_noise, p: 0.5}\n"
+    runs = tmp_path / "runs"
+    args = ["ablate", str(write_recipe(tmp_path / "r.yaml", recipe)), str(data), "-o", str(runs), "--repeats", "3"]
+    result = runner.invoke(app, [*args, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((runs / "report.json").read_text())
+    assert report["contribution"]["0-hflip"]["ci95"][1] < 0, report["contribution"]
+    assert report["harmful"] == ["0-hflip"]

@@ -267,3 +267,18 @@ def test_the_three_issue_commands_on_sample_data(sample_copy, tmp_path, runner):
 )
 def test_short_step_captions(name, params, caption):
     assert preview_module.short_step(name, params) == caption
+
+
+def test_each_shows_every_operation_of_a_policy_at_its_low_middle_and_high_bin(tmp_path, sample_copy) -> None:
+    from augcli.preview import preview as build
+    from augcli.transforms.policy import RAND_AUGMENT_SPACE
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("transforms: [{name: rand_augment, num_ops: 2, magnitude: 9, num_magnitude_bins: 31}]\n")
+    result = build(recipe, sample_copy, each=True)
+    assert len(result.rows) == len(RAND_AUGMENT_SPACE)
+    rotate = next(row for row in result.rows if row[1].caption[1].startswith("rotate"))
+    assert [tile.caption[1] for tile in rotate[1:]] == ["rotate low: 0", "rotate middle: 15", "rotate high: 30"]
+    assert (
+        rotate[1].data != rotate[3].data and rotate[3].details["transforms"][0]["params"]["ops"][0]["magnitude"] == 30
+    )

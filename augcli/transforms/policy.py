@@ -203,6 +203,26 @@ class _Policy(Transform):
     def apply(self, image, params, ctx):
         return k.run_ops(image, params["ops"], fill=self.fill, interpolation=self.interpolation)
 
+    def operation_ends(self, height: int, width: int) -> list[tuple[str, list[tuple[str, dict[str, Any]]]]]:
+        """For `preview --each`: every operation of the policy at its weakest, middle and strongest bin, as the
+        params `apply()` takes (operations without a magnitude once)."""
+        space, bins, last = self._each_space()
+        rows = []
+        for op, (scale, _signed) in space.items():
+            indices = [("applied", 0)] if scale is None else [("low", 0), ("middle", last // 2), ("high", last)]
+            columns = []
+            for which, index in indices:
+                magnitude = magnitude_of(space, op, index, bins, height, width)
+                columns.append((which, self._each_params([{"op": op, "magnitude": magnitude}])))
+            rows.append((op, columns))
+        return rows
+
+    def _each_space(self) -> tuple[Space, int, int]:
+        return RAND_AUGMENT_SPACE, 31, 30
+
+    def _each_params(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"ops": ops}
+
 
 @register
 class RandAugment(_Policy):
@@ -220,6 +240,9 @@ class RandAugment(_Policy):
             raise ValueError(f"magnitude {self.magnitude} must be below num_magnitude_bins ({self.num_magnitude_bins})")
         return self
 
+    def _each_space(self) -> tuple[Space, int, int]:
+        return RAND_AUGMENT_SPACE, self.num_magnitude_bins, self.num_magnitude_bins - 1
+
     def sample(self, rng, ctx):
         ops = []
         for _ in range(self.num_ops):
@@ -236,6 +259,9 @@ class TrivialAugmentWide(_Policy):
     num_magnitude_bins: int = Field(31, ge=2, le=101, description="bins between no change and the strongest change")
     example: ClassVar[dict[str, Any]] = {"name": "trivial_augment_wide"}
 
+    def _each_space(self) -> tuple[Space, int, int]:
+        return TRIVIAL_AUGMENT_WIDE_SPACE, self.num_magnitude_bins, self.num_magnitude_bins - 1
+
     def sample(self, rng, ctx):
         op = pick(rng, TRIVIAL_AUGMENT_WIDE_SPACE)
         index = integer(rng, 0, self.num_magnitude_bins - 1)
@@ -249,6 +275,9 @@ class AutoAugment(_Policy):
     name: Literal["auto_augment"] = "auto_augment"
     policy: Literal["imagenet", "cifar10", "svhn"] = Field("imagenet", description="which learned policy")
     example: ClassVar[dict[str, Any]] = {"name": "auto_augment", "policy": "imagenet"}
+
+    def _each_space(self) -> tuple[Space, int, int]:
+        return AUTO_AUGMENT_SPACE, AUTO_AUGMENT_BINS, AUTO_AUGMENT_BINS - 1
 
     def sample(self, rng, ctx):
         table = AUTO_AUGMENT_POLICIES[self.policy]
@@ -275,6 +304,12 @@ class AugMix(_Policy):
     all_ops: StrictBool = Field(True, description="include brightness, color, contrast and sharpness")
     interpolation: Interpolation = Field("linear", description="resampling of the spatial operations")
     example: ClassVar[dict[str, Any]] = {"name": "aug_mix", "severity": 3, "mixture_width": 3}
+
+    def _each_space(self) -> tuple[Space, int, int]:
+        return (AUG_MIX_SPACE if self.all_ops else AUG_MIX_PARTIAL_SPACE), AUG_MIX_BINS, self.severity - 1
+
+    def _each_params(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"weights": [0.0, 1.0], "chains": [ops]}  # the operation's chain alone
 
     def sample(self, rng, ctx):
         space = AUG_MIX_SPACE if self.all_ops else AUG_MIX_PARTIAL_SPACE
