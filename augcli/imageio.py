@@ -81,20 +81,36 @@ def _imdecode_noting_warnings(data: bytes) -> tuple[np.ndarray | None, list[str]
     buffer = np.frombuffer(data, dtype=np.uint8)
     if not data.startswith(b"\xff\xd8"):  # only libjpeg warns this way
         return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED), []
-    with _STDERR, tempfile.TemporaryFile() as capture:
+    with _STDERR:
+        capture = _capture_file()
         sys.stderr.flush()
         try:
             saved = os.dup(2)
         except OSError:  # no fd 2 at all (a daemon): nothing would have been seen anyway
             return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED), []
-        os.dup2(capture.fileno(), 2)
+        os.ftruncate(capture, 0)
+        os.dup2(capture, 2)
         try:
             image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-        text = os.pread(capture.fileno(), 4096, 0).decode("ascii", "replace")
+        text = os.pread(capture, 4096, 0).decode("ascii", "replace")
     return image, [f"decoder warning: {line.strip()}" for line in text.splitlines() if line.strip()]
+
+
+_capture: tuple[int, int] | None = None  # (pid, fd): one capture file per process, reused for every decode
+
+
+def _capture_file() -> int:
+    """This process's capture file (an unlinked temporary file): made once, not per image; a forked child
+    makes its own, since a shared one would mix two processes' warnings."""
+    global _capture
+    if _capture is None or _capture[0] != os.getpid():
+        handle = tempfile.TemporaryFile()  # noqa: SIM115  (kept open for the life of the process)
+        _capture = (os.getpid(), os.dup(handle.fileno()))
+        handle.close()
+    return _capture[1]
 
 
 def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
