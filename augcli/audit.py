@@ -309,12 +309,15 @@ class _Audit:
 
     def _consistency(self, number: int, row: dict[str, Any], contributors: list[str]) -> None:
         path, split, label = row["path"], row["split"], row["label"]
-        if self.names is not None:  # annotated layouts keep splits where their format does (VOC: in lists)
+        checked = (("path", path), ("source", row["source"]))
+        if self.names is not None or "split_from" in self.header:  # sources' splits are not in their paths
             self.source_split[row["source"]] = split
             if split == TRAIN:
                 self.train_rows.append((number, path, contributors))
-            return
-        for what, rel in (("path", path), ("source", row["source"])):
+            if self.names is not None:
+                return  # annotated layouts keep splits where their format does (VOC: in lists)
+            checked = (("path", path),)  # split by the recipe: outputs are under OUT/<split>/<class>/
+        for what, rel in checked:
             implied = place(rel, self.layout)
             if implied != (split, label):
                 self.report.add(
@@ -325,7 +328,7 @@ class _Audit:
                     path,
                     number,
                 )
-        if self.layout == "split" and split == TRAIN:
+        if self.layout == "split" and split == TRAIN and "split_from" not in self.header:
             self._leaks(number, path, [(c, place(c, self.layout)[0]) for c in contributors])
 
     def _annotated_leaks(self) -> None:

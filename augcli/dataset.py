@@ -30,6 +30,7 @@ class Sample:
     label: str
     split: str | None  # None for a flat root/<class>/ dataset
     annotation: str = ""  # annotated layouts: where the image's boxes/mask are (augcli.formats)
+    place: str = ""  # a recipe's split: section: the split folder its outputs go under ("val/")
 
     @property
     def suffix(self) -> str:
@@ -53,6 +54,7 @@ class Dataset:
     ignored: int = 0  # non-image files, not errors
     stamps: dict[str, str] = field(default_factory=dict)  # URL datasets: relpath -> size:ETag (scan_remote)
     annotations: Any = None  # detection/segmentation layouts: the formats.AnnotatedDataset (samples moved here)
+    split_from: dict[str, Any] | None = None  # flat datasets split by a recipe's split: section (split.py)
 
     def classes(self, split: str | None = None) -> list[str]:
         return sorted({s.label for s in self.samples if s.split == split})

@@ -26,6 +26,7 @@ from augcli.imageio import DEFAULT_MAX_PIXELS
 from augcli.manifest import header, skipped_row
 from augcli.planner import partner_lists, plan
 from augcli.recipe import load_recipe
+from augcli.split import split_for_recipe
 from augcli.state import state_for
 from augcli.worker import Settings, crashed, process_chunk
 
@@ -87,7 +88,7 @@ def expand(
     started = time.perf_counter()
     workers = workers or default_workers()
     recipe = load_recipe(recipe_path)
-    dataset = scan(dataset_root, layout)
+    dataset = split_for_recipe(scan(dataset_root, layout), recipe, workers, max_pixels)
     state = state_for(output)
     state.check(dataset.root, force)
     with state.lock():  # one writer per output folder: a second run is refused at once (lock.py)
@@ -157,7 +158,9 @@ def _recorded(state: Any, chunks: list, results: Iterator[list]) -> Iterator[lis
 
 
 def _annotated(dataset: Dataset) -> dict[str, Any]:
-    """Header fields of an annotated dataset: its format and category names."""
+    """Header fields of an annotated dataset (its format and category names) or of one split by the recipe."""
+    if dataset.split_from is not None:
+        return {"split_from": dataset.split_from}
     if dataset.annotations is None:
         return {}
     return {"format": dataset.annotations.layout, "names": dataset.annotations.names}

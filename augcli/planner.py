@@ -78,13 +78,13 @@ def plan_outputs(
     shared = _shared_stems(samples)
     items, seen = [], {}
     for sample in samples:
-        folder, name = os.path.split(sample.relpath)
+        folder, name = os.path.split(sample.place + sample.relpath)  # place: a recipe split's folder
         stem, suffix = os.path.splitext(name)
         if (folder, stem) in shared:  # a.jpg and a.png side by side: keep both apart
             stem = f"{stem}_{suffix.lstrip('.').lower()}"
         out_suffix = output_suffix(suffix, recipe.format)
         planned = tuple((key, output_path(folder, stem, tag, out_suffix)) for key, tag in outputs(sample))
-        original = sample.relpath if keeps_original(sample) else None
+        original = sample.place + sample.relpath if keeps_original(sample) else None
         if original and recipe.preprocess and out_suffix != suffix.lower():  # re-encoded in the recipe's format
             original = f"{folder}/{stem}{out_suffix}" if folder else f"{stem}{out_suffix}"
         item = WorkItem(sample.relpath, sample.label, sample.split, original, planned, annotation=sample.annotation)
@@ -117,7 +117,7 @@ def output_path(folder: str, stem: str, tag: str, suffix: str) -> str:
 
 
 def _shared_stems(samples: list[Sample]) -> set[tuple[str, str]]:
-    stems = Counter(os.path.splitext(s.relpath)[0] for s in samples)
+    stems = Counter(os.path.splitext(s.place + s.relpath)[0] for s in samples)
     return {os.path.split(stem) for stem, count in stems.items() if count > 1}
 
 

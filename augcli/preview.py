@@ -22,11 +22,13 @@ import numpy as np
 
 from augcli.dataset import Dataset, scan
 from augcli.errors import DatasetError, ImageReadError, OutputError
+from augcli.executor import default_workers
 from augcli.imageio import DEFAULT_MAX_PIXELS, Decoded, decode, read_bytes
 from augcli.planner import WorkItem, partner_lists, plan
 from augcli.recipe import Block, Recipe, load_recipe, suggest
 from augcli.renderer import render
 from augcli.seeding import stream_rng
+from augcli.split import split_for_recipe
 from augcli.textsafe import printable
 from augcli.transforms.base import ApplyContext, Transform
 from augcli.worker import item_skipped, partner_loader
@@ -77,7 +79,7 @@ def preview(
     recipe = load_recipe(recipe_path)
     if seed is not None:
         recipe = recipe.model_copy(update={"seed": seed})
-    dataset = scan(dataset_root, layout)
+    dataset = split_for_recipe(scan(dataset_root, layout), recipe, default_workers(), max_pixels)
     chosen_split = _choose_split(dataset, recipe, split)
     items = [i for i in plan(recipe, dataset) if i.split == chosen_split]
     groups = _classes(items, classes, dataset)

@@ -121,6 +121,22 @@ class TTASection(BaseModel):
         return views
 
 
+class SplitSection(BaseModel):
+    """`split:`: expand divides a flat dataset into train/val/test first, as `augcli split` would."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    val: float = Field(0.2, ge=0, lt=1, description="share of each class for validation")
+    test: float = Field(0.1, ge=0, lt=1, description="share of each class for test")
+    near_dup_threshold: int = Field(6, ge=-1, le=64, description="dHash bits within which images stay together")
+
+    @model_validator(mode="after")
+    def _room_for_train(self) -> SplitSection:
+        if self.val + self.test >= 1:
+            raise ValueError(f"val {self.val} + test {self.test} must stay below 1")
+        return self
+
+
 class Recipe(BaseModel):
     """A whole augmentation recipe."""
 
@@ -151,6 +167,9 @@ class Recipe(BaseModel):
         default_factory=list,
         description="steps every output of every split gets first, originals included (resize, letterbox, "
         "center_crop with a fixed size, grayscale); without it originals are byte copies",
+    )
+    split: SplitSection | None = Field(
+        None, description="divide a flat dataset into train/val/test before augmenting (near-duplicates kept together)"
     )
     targets: TargetSettings = Field(
         default_factory=TargetSettings, description="detection/segmentation: which boxes and mask pixels are kept"

@@ -240,6 +240,41 @@ def _hash_all(
     return hashed
 
 
+# --- a recipe's split: section (expand splits a flat dataset before augmenting it) ---------------------------
+
+
+def split_for_recipe(data: Any, recipe: Any, workers: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
+    """`data` (a flat class-folder scan) with each sample placed in train/val/test by the recipe's `split:`
+    section, exactly as `augcli split` would place it with the recipe's seed. Nothing is copied: outputs are
+    written under OUT/<split>/, and sources are still read where they are."""
+    from dataclasses import replace
+
+    section = recipe.split
+    if section is None:
+        return data
+    if data.annotations is not None:
+        raise DatasetError(f"{data.root}: the recipe's split: section works on class folders, not annotated layouts")
+    if data.layout == "split":
+        raise DatasetError(
+            f"{data.root} is already split ({', '.join(str(s) for s in data.splits())}); remove the recipe's split: "
+            "section, or re-split it with `augcli split --resplit`"
+        )
+    sources = [s.relpath for s in data.samples]
+    hashed = _hash_all(Path(data.root), sources, workers, max_pixels, None)
+    readable = [s for s in data.samples if not hashed[s.relpath][2]]
+    groups = near_duplicate_groups([hashed[s.relpath][1] for s in readable], section.near_dup_threshold)
+    labels = [s.label for s in readable]
+    class_quotas = {label: quotas(n, section.val, section.test) for label, n in sorted(Counter(labels).items())}
+    placed = dict(zip((s.relpath for s in readable), assign(labels, groups, class_quotas, recipe.seed), strict=True))
+    # An unreadable image stays in train: the worker reports it there with its reason, as for any source.
+    data.samples = [
+        replace(s, split=placed.get(s.relpath, "train"), place=f"{placed.get(s.relpath, 'train')}/")
+        for s in data.samples
+    ]
+    data.layout, data.split_from = "split", section.model_dump()
+    return data
+
+
 # --- groups and assignment (pure) ----------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from augcli.manifest import MANIFEST_NAME, ManifestWriter, header, output_row, s
 from augcli.planner import WorkItem, plan_views
 from augcli.recipe import TTASection, load_recipe
 from augcli.renderer import render
+from augcli.split import split_for_recipe
 from augcli.state import check_output
 from augcli.views import expand_views, plan_view
 from augcli.worker import crashed, item_skipped, recipe_of
@@ -76,7 +77,7 @@ def tta(
             f"{exc} (views: identity, hflip, vflip, rot90, rot180, rot270, transpose, "
             "five_crop, ten_crop, crop_<corner>[_hflip], scale_<factor>)"
         ) from None
-    dataset = scan(dataset_root)
+    dataset = split_for_recipe(scan(dataset_root), recipe, workers, max_pixels)
     output = Path(output)
     check_output(dataset.root, output, force)
     with output_lock(output, "tta"):  # one writer per folder: a second run is refused at once (lock.py)

@@ -273,3 +273,34 @@ def test_assign_is_a_pure_function_of_the_seed():
         "val": 4,
         "test": 4,
     }
+
+
+def test_a_recipe_split_section_splits_before_augmenting_as_split_would(runner, planted, split_out, tmp_path):
+    """`split:` in a recipe places every image where `augcli split` with the recipe's seed puts it; expand writes
+    OUT/<split>/<class>/, augments train only, and audit finds no leak (near-duplicates stayed together)."""
+    from tests.conftest import tree_bytes, write_recipe
+
+    recipe = write_recipe(
+        tmp_path / "r.yaml", "seed: 7\ncopies: 1\nsplit: {val: 0.2, test: 0.1}\ntransforms: [{name: hflip}]\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["expand", str(recipe), str(planted), "-o", str(out), "-q", "--workers", "1"])
+    assert result.exit_code == 1, result.output  # the truncated file is reported, as everywhere
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert rows[0]["split_from"] == {"val": 0.2, "test": 0.1, "near_dup_threshold": 6}
+    placed = {r["source"]: r["split"] for r in rows if r.get("type") == "output" and r["kind"] == "original"}
+    by_split = {r["source"]: r["split"] for r in records(split_out[0]) if r["type"] == "file"}
+    assert placed == by_split, "the same placement as `augcli split --seed 7`"
+    for row in (r for r in rows if r.get("type") == "output"):
+        assert row["path"].startswith(f"{row['split']}/{row['label']}/")
+        assert row["kind"] == "original" or row["split"] == "train"
+    audit = runner.invoke(app, ["audit", str(out), "--source", str(planted), "--workers", "1"])
+    assert audit.exit_code == 0, audit.output
+    again = tmp_path / "again"
+    assert (
+        runner.invoke(app, ["expand", str(recipe), str(planted), "-o", str(again), "-q", "--workers", "2"]).exit_code
+        == 1
+    )
+    assert tree_bytes(again) == tree_bytes(out)
+    refused = runner.invoke(app, ["expand", str(recipe), str(split_out[0]), "-o", str(tmp_path / "x"), "-q"])
+    assert refused.exit_code == 2 and "already split" in refused.output
