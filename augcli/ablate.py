@@ -334,6 +334,40 @@ def to_markdown(report: AblationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def to_html(report: AblationReport) -> str:
+    """The report as one offline page: the tables, the chart, and every run each figure comes from."""
+    from html import escape
+
+    def table(head: list[str], rows: list[list[str]]) -> str:
+        cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        return f"<table><tr>{cells}</tr>{body}</table>"
+
+    variants = [[n, _cell(e), _cell(report.lift[n]) if n in report.lift else ""] for n, e in report.variants.items()]
+    steps = [[s, _cell(e), "yes" if s in report.harmful else ""] for s, e in report.contribution.items()]
+    runs = [
+        [r.variant, str(r.repeat), r.status + (" (recorded)" if r.reused else ""), json.dumps(r.metrics, default=str)]
+        for r in report.runs
+    ]
+    return "\n".join(
+        [
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>augcli ablate</title>',
+            "<style>body{font:14px/1.4 system-ui,sans-serif;margin:16px} table{border-collapse:collapse;margin:8px 0}"
+            " td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} img{max-width:100%}</style></head><body>",
+            "<h1>augcli ablate</h1>",
+            f"<p>Trainer: <code>{escape(report.trainer)}</code>; metric: {escape(report.metric)} on the val split; "
+            f"{report.repeats} repeats; means with 95 % t intervals; lift and contribution paired by seed.</p>",
+            table(["variant", report.metric, "lift over baseline"], variants),
+            table(["step", "contribution (full minus without it)", "harmful"], steps) if steps else "",
+            '<p><img src="report.png" alt="lift over baseline per variant, with intervals"></p>',
+            "<h2>Runs</h2><p>Each figure above is the mean of these runs (results under <code>results/</code>).</p>",
+            table(["variant", "repeat", "status", "metrics"], runs),
+            "</body></html>",
+            "",
+        ]
+    )
+
+
 def to_json(report: AblationReport) -> str:
     document = {
         "trainer": report.trainer,
@@ -369,6 +403,7 @@ def write_report(report: AblationReport) -> list[str]:
         "report.md": to_markdown(report).encode(),
         "report.json": to_json(report).encode(),
         "report.png": png(chart),
+        "report.html": to_html(report).encode(),
     }
     for name, data in files.items():
         write_atomic(report.runs_dir / name, data)

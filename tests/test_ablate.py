@@ -66,6 +66,8 @@ def test_builtin_proxy_shows_the_lift_of_turning_images(runner, tmp_path: Path) 
     assert len(list((runs / "full" / "train" / "bar").glob("*__aug*"))) == 48
     assert "| full | 1.0000" in (runs / "report.md").read_text() and "| full |" in result.output
     assert (runs / "report.png").read_bytes().startswith(b"\x89PNG")
+    page = (runs / "report.html").read_text()
+    assert '<img src="report.png"' in page and "<td>without-0-rot90</td>" in page and page.count("<td>ok</td>") == 8
     audit = runner.invoke(app, ["audit", str(runs / "full"), "--workers", "1"])
     assert audit.exit_code == 0, audit.output  # results live outside the variants: no orphans
     again = runner.invoke(app, [*args, "--workers", "1"])
