@@ -11,16 +11,14 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script that rewrites marked regions
+import readme_transforms  # noqa: E402
+from readme_transforms import escape  # noqa: E402
+
 START, END = "<!-- albumentations:start -->", "<!-- albumentations:end -->"
-
-
-def escape(cell: str) -> str:
-    return cell.replace("|", "\\|")
 
 
 def render_table() -> str:
@@ -42,29 +40,11 @@ def render_table() -> str:
 
 
 def with_table(text: str, table: str) -> str:
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{README.name}: markers {START} ... {END} not found")
-    return text[: start + len(START)] + "\n" + table + "\n" + text[end:]
+    return readme_transforms.with_table(text, table, START, END)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report whether README.md is up to date")
-    args = parser.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
-    wanted = with_table(current, render_table())
-    if args.check:
-        if current != wanted:
-            print(
-                f"{README.name}: albumentations table is out of date; run scripts/readme_albumentations.py",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    if current != wanted:
-        README.write_text(wanted, encoding="utf-8")
-    return 0
+    return readme_transforms.rewrite(render_table(), START, END, "albumentations table", argv, __doc__)
 
 
 if __name__ == "__main__":

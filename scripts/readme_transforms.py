@@ -39,28 +39,33 @@ def render_table() -> str:
     return "\n".join(lines)
 
 
-def with_table(text: str, table: str) -> str:
+def with_table(text: str, table: str, start: str = START, end: str = END) -> str:
     """README text with the region between the markers replaced by `table`."""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{README.name}: markers {START} ... {END} not found")
-    return text[: start + len(START)] + "\n" + table + "\n" + text[end:]
+    first, last = text.find(start), text.find(end)
+    if first < 0 or last < first:
+        raise SystemExit(f"{README.name}: markers {start} ... {end} not found")
+    return text[: first + len(start)] + "\n" + table + "\n" + text[last:]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def rewrite(table: str, start: str, end: str, what: str, argv: list[str] | None, doc: str) -> int:
+    """Rewrite one marked region of README.md (or, with --check, say whether it is out of date)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report whether README.md is up to date")
     args = parser.parse_args(argv)
     current = README.read_text(encoding="utf-8")
-    wanted = with_table(current, render_table())
+    wanted = with_table(current, table, start, end)
     if args.check:
         if current != wanted:
-            print(f"{README.name}: transform table is out of date; run `make docs`", file=sys.stderr)
+            print(f"{README.name}: {what} is out of date; run `make docs`", file=sys.stderr)
             return 1
         return 0
     if current != wanted:
         README.write_text(wanted, encoding="utf-8")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return rewrite(render_table(), START, END, "transform table", argv, __doc__)
 
 
 if __name__ == "__main__":

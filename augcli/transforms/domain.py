@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from augcli.kernels import domain as k
-from augcli.transforms.base import Range, Transform, bounded, integer, register, uniform
+from augcli.transforms.base import Range, Transform, bounded, integer, register
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -112,6 +112,17 @@ class _Domain(Transform):
         pool = [p for p in ctx.partners if p != ctx.source]
         return {"partners": [pool[integer(rng, 0, len(pool) - 1)]] if pool else []}
 
+    def sample(self, rng, ctx):
+        """The reference first, then the `_range` fields (the base class's default draw)."""
+        return {**self._pick(rng, ctx), **super().sample(rng, ctx)}
+
+    def apply(self, image, params, ctx):
+        reference = self._reference(params, ctx)
+        return image.copy() if reference is None else self._adapt(image, reference, params)
+
+    def _adapt(self, image, reference, params):
+        raise NotImplementedError
+
     def _reference(self, params: dict[str, Any], ctx) -> Any:
         """The reference image of these params, or None (no partner was available: the identity)."""
         if "reference" in params:
@@ -133,13 +144,7 @@ class HistogramMatching(_Domain):
     blend_range: Range = bounded((0.5, 1.0), 0, 1, "share of the matched picture in the result")
     example: ClassVar[dict[str, Any]] = {"name": "histogram_matching", "blend_range": [0.5, 1.0], "p": 0.5}
 
-    def sample(self, rng, ctx):
-        return {**self._pick(rng, ctx), "blend": uniform(rng, self.blend_range)}
-
-    def apply(self, image, params, ctx):
-        reference = self._reference(params, ctx)
-        if reference is None:
-            return image.copy()
+    def _adapt(self, image, reference, params):
         return k.histogram_matching(image, reference, blend=params["blend"])
 
 
@@ -156,13 +161,7 @@ class FDA(_Domain):
     )
     example: ClassVar[dict[str, Any]] = {"name": "fda", "beta_range": [0.01, 0.05], "p": 0.5}
 
-    def sample(self, rng, ctx):
-        return {**self._pick(rng, ctx), "beta": uniform(rng, self.beta_range)}
-
-    def apply(self, image, params, ctx):
-        reference = self._reference(params, ctx)
-        if reference is None:
-            return image.copy()
+    def _adapt(self, image, reference, params):
         return k.fda(image, reference, beta=params["beta"])
 
 
@@ -182,13 +181,7 @@ class PixelDistributionAdaptation(_Domain):
         "p": 0.5,
     }
 
-    def sample(self, rng, ctx):
-        return {**self._pick(rng, ctx), "blend": uniform(rng, self.blend_range)}
-
-    def apply(self, image, params, ctx):
-        reference = self._reference(params, ctx)
-        if reference is None:
-            return image.copy()
+    def _adapt(self, image, reference, params):
         return k.pixel_distribution(image, reference, method=self.method, blend=params["blend"])
 
 
