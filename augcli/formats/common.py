@@ -90,6 +90,16 @@ def stem_path(rel: str) -> str:
     return os.path.splitext(rel)[0]
 
 
+def folder_pairs(root: Path, partner: str) -> dict[str, str]:
+    """Each `images/` folder with a `partner` folder beside it (labels/, masks/), at the root or in a split
+    folder: image folder -> partner folder."""
+    pairs = {}
+    for base in [""] + [d for d in visible_dirs(root) if is_split_name(d)]:
+        if {"images", partner} <= set(visible_dirs(root / base)):
+            pairs[join(base, "images")] = join(base, partner)
+    return pairs
+
+
 def swap_dir(image_rel: str, pairs: dict[str, str], suffix: str) -> str:
     """The annotation relpath of an image: the longest image folder of `pairs` that holds the image is
     replaced by its annotation folder, the inner path is kept and the extension becomes `suffix`."""

@@ -28,13 +28,11 @@ from PIL import Image
 
 from augcli.errors import DatasetError, ImageReadError
 from augcli.formats.common import (
+    folder_pairs,
     images_in,
-    is_split_name,
-    join,
     names_from_lines,
     read_text,
     swap_dir,
-    visible_dirs,
     walk_files,
 )
 from augcli.formats.model import AnnotatedDataset, AnnotatedSample, AnnotationError
@@ -47,11 +45,7 @@ SETTINGS = "masks.yaml"
 
 def scan(root: Path) -> AnnotatedDataset:
     dataset = AnnotatedDataset(root, "masks", ignore_value=_ignore_value(root))
-    pairs: dict[str, str] = {}
-    for base in [""] + [d for d in visible_dirs(root) if is_split_name(d)]:
-        dirs = visible_dirs(root / base)
-        if "images" in dirs and "masks" in dirs:
-            pairs[join(base, "images")] = join(base, "masks")
+    pairs = folder_pairs(root, "masks")
     if not pairs:
         raise DatasetError(f"{root}: no images/ + masks/ folders at the root or in split folders (semantic masks)")
     files = {rel: read_text(root, rel) for rel in (*NAME_FILES, SETTINGS) if (root / rel).is_file()}

@@ -34,12 +34,11 @@ from augcli.formats.common import (
     check_category,
     clip_coords,
     fmt,
+    folder_pairs,
     images_in,
     is_split_name,
-    join,
     read_text,
     swap_dir,
-    visible_dirs,
     walk_files,
 )
 from augcli.formats.model import AnnotatedDataset, AnnotatedSample, AnnotationError
@@ -52,11 +51,7 @@ NAME_FILES = ("data.yaml", "data.yml", "classes.txt")
 
 def scan(root: Path) -> AnnotatedDataset:
     dataset = AnnotatedDataset(root, "yolo")
-    pairs: dict[str, str] = {}  # image folder -> label folder
-    for base in [""] + [d for d in visible_dirs(root) if is_split_name(d)]:
-        dirs = visible_dirs(root / base)
-        if "images" in dirs and "labels" in dirs:
-            pairs[join(base, "images")] = join(base, "labels")
+    pairs = folder_pairs(root, "labels")  # image folder -> label folder
     if not pairs:
         raise DatasetError(f"{root}: no images/ + labels/ folders (YOLO) at the root or in split folders")
     dataset.extra["pairs"] = pairs

@@ -7,6 +7,8 @@ map is not guaranteed bit-exact, and "no distortion" must mean no change.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -159,5 +161,11 @@ def elastic_transform(
         return image.copy()
     height, width = image.shape[:2]
     dx, dy = elastic_field(height, width, alpha=alpha, sigma=sigma, noise_seed=noise_seed)
+    return displace(image, dx, dy, border_mode=border_mode, fill=fill, interpolation=interpolation)
+
+
+def displace(image: np.ndarray, dx: np.ndarray, dy: np.ndarray, **warp: Any) -> np.ndarray:
+    """Output pixel p reads the input at p + (dx, dy)[p]: the remap of every displacement-field warp."""
+    height, width = image.shape[:2]
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    return remap(image, x + dx, y + dy, border_mode=border_mode, fill=fill, interpolation=interpolation)
+    return remap(image, x + dx, y + dy, **warp)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from augcli.kernels.distort import remap
+from augcli.kernels.distort import displace
 from augcli.kernels.geometry import affine_matrix, warp_affine
 
 # OpenCV warps resolve coordinates to 1/32 px: the valid crop keeps this much more away from its edges.
@@ -127,5 +127,4 @@ def piecewise_affine(
         return image.copy()
     height, width = image.shape[:2]
     dx, dy = piecewise_affine_field(height, width, rows=rows, cols=cols, scale=scale, noise_seed=noise_seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    return remap(image, x + dx, y + dy, border_mode=border_mode, fill=fill, interpolation=interpolation)
+    return displace(image, dx, dy, border_mode=border_mode, fill=fill, interpolation=interpolation)
