@@ -113,26 +113,14 @@ Inspected = tuple[Any, str | None, int | None, str]  # (caller's data, sha256, d
 
 
 def inspect_files(max_pixels: int, jobs: list[Job]) -> list[Inspected]:
-    """sha256 and dHash of each file; a missing or undecodable file gives a problem instead. A root may be a
-    URL (storage.py)."""
-    from augcli import storage
-    from augcli.errors import ImageReadError
-    from augcli.imageio import decode
-    from augcli.phash import dhash
+    """sha256 and dHash of each file; a missing or unreadable file gives a problem instead, an undecodable one
+    no dHash (still hashed; just not comparable by appearance). A root may be a URL (storage.py)."""
+    from augcli.phash import fingerprint
 
     results: list[Inspected] = []
     for root, rel, data in jobs:
-        try:
-            content = storage.read(root, rel)
-        except ImageReadError as exc:
-            results.append((data, None, None, exc.reason))
-            continue
-        sha = hashlib.sha256(content).hexdigest()
-        try:
-            image_hash: int | None = dhash(decode(content, rel, max_pixels).image)
-        except ImageReadError:
-            image_hash = None  # still hashed; just not comparable by appearance
-        results.append((data, sha, image_hash, ""))
+        sha, image_hash, reason, _ = fingerprint(root, rel, max_pixels)
+        results.append((data, None, None, reason) if sha is None else (data, sha, image_hash, ""))
     return results
 
 

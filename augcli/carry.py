@@ -22,6 +22,7 @@ from augcli.spatial import (
     keep,
     through_matrix,
     through_warp,
+    warp_label_map,
     warp_mask,
 )
 from augcli.targets import Targets, TargetSettings
@@ -100,8 +101,7 @@ def _through_policy(name: str, params: dict[str, Any], targets: Targets, size, s
 def _warp_label_map(mask: np.ndarray, matrix: np.ndarray, ignore: int) -> np.ndarray:
     from augcli.kernels.geometry import warp_affine
 
-    if mask.dtype == np.uint16:  # nearest sampling moves whole pixels: warp each byte plane alike
-        high = _warp_label_map((mask >> 8).astype(np.uint8), matrix, ignore >> 8)
-        low = _warp_label_map((mask & 0xFF).astype(np.uint8), matrix, ignore & 0xFF)
-        return (high.astype(np.uint16) << 8) | low
-    return warp_affine(mask, matrix[:2], border_mode="constant", fill=float(ignore), interpolation="nearest")
+    def warp(plane: np.ndarray, fill: int) -> np.ndarray:
+        return warp_affine(plane, matrix[:2], border_mode="constant", fill=float(fill), interpolation="nearest")
+
+    return warp_label_map(mask, ignore, warp)

@@ -73,13 +73,10 @@ class _NoAliases(yaml.SafeDumper):
 
 def convert_file(pipeline: str | Path, output: str | Path | None = None) -> Conversion:
     """Convert the saved pipeline at `pipeline`; write the recipe to `output` when given."""
+    from augcli.recipe import read_text
+
     pipeline = Path(pipeline)
-    try:
-        text = pipeline.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"pipeline file not found: {pipeline}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read pipeline {pipeline}: {exc}") from None
+    text = read_text(pipeline, "pipeline")
     conversion = convert_text(text, str(pipeline))
     if output is not None:
         output = Path(output)

@@ -16,6 +16,28 @@ import numpy as np
 BITS = 64
 
 
+def fingerprint(root: str, rel: str, max_pixels: int) -> tuple[str | None, int | None, str, str]:
+    """(sha256 of the file's bytes, dHash of its decoded image, reason, message) for audit and split alike.
+
+    A file that cannot be read gives (None, None, reason, message); one that reads but does not decode keeps
+    its sha256 (it can still be compared byte for byte) with (None, reason, message)."""
+    import hashlib
+
+    from augcli import storage
+    from augcli.errors import ImageReadError
+    from augcli.imageio import decode
+
+    try:
+        content = storage.read(root, rel)
+    except ImageReadError as exc:
+        return None, None, exc.reason, exc.detail or str(exc)
+    sha = hashlib.sha256(content).hexdigest()
+    try:
+        return sha, dhash(decode(content, rel, max_pixels).image), "", ""
+    except ImageReadError as exc:
+        return sha, None, exc.reason, exc.detail or str(exc)
+
+
 def dhash(image: np.ndarray) -> int:
     """64-bit difference hash of a decoded image (any of augcli's kinds: grey, BGR, BGRA, 16-bit)."""
     if image.dtype == np.uint16:

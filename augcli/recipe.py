@@ -243,14 +243,19 @@ def recipe_from_dict(
         raise RecipeError("invalid recipe:\n  " + "\n  ".join(shown)) from None
 
 
+def read_text(path: Path, what: str = "recipe") -> str:
+    """A recipe-like file's text, or a RecipeError naming it (also for `augcli convert`'s pipelines)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{what} file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"cannot read {what} {path}: {exc}") from None
+
+
 def load_recipe(path: str | Path) -> Recipe:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"recipe file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read recipe {path}: {exc}") from None
+    text = read_text(path)
     data, lines = load_yaml(text, str(path))
     return recipe_from_dict(data, str(path), lines, str(path.resolve().parent))
 

@@ -248,11 +248,17 @@ def label_fill(label: int, dtype: Any) -> float:
 def warp_mask(spec: Any, params: dict[str, Any], mask: np.ndarray | None, ignore: int, ctx: Any):
     if mask is None:
         return None
-    if mask.dtype == np.uint16:  # nearest sampling moves whole pixels: warp each byte plane alike
-        high = warp_mask(spec, params, (mask >> 8).astype(np.uint8), ignore >> 8, ctx)
-        low = warp_mask(spec, params, (mask & 0xFF).astype(np.uint8), ignore & 0xFF, ctx)
-        return (high.astype(np.uint16) << 8) | low
-    return nearest(spec, ignore, mask.dtype).apply(mask, params, ctx)
+    return warp_label_map(mask, ignore, lambda plane, fill: nearest(spec, fill, plane.dtype).apply(plane, params, ctx))
+
+
+def warp_label_map(mask: np.ndarray, ignore: int, warp: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """`warp(uint8 plane, fill label)` applied to a label map; a uint16 map is warped byte plane by byte plane
+    (nearest sampling moves whole pixels, so the planes stay aligned and every label survives exactly)."""
+    if mask.dtype != np.uint16:
+        return warp(mask, ignore)
+    high = warp((mask >> 8).astype(np.uint8), ignore >> 8)
+    low = warp((mask & 0xFF).astype(np.uint8), ignore & 0xFF)
+    return (high.astype(np.uint16) << 8) | low
 
 
 def _warp_binary_matrix(mask: np.ndarray, matrix: Matrix, size: tuple[int, int]) -> np.ndarray:

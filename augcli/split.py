@@ -16,7 +16,6 @@ with its reason.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.dataset import scan
-from augcli.errors import DatasetError, ExitCode, ImageReadError, ManifestError, OutputError
+from augcli.errors import DatasetError, ExitCode, ManifestError, OutputError
 from augcli.executor import Job, balanced_size, chunked, default_workers, run
 from augcli.imageio import DEFAULT_MAX_PIXELS
 from augcli.manifest import (
@@ -204,20 +203,14 @@ Hashed = tuple[str, str, int, str, str]  # (source, sha256, dhash, reason, messa
 
 
 def hash_files(settings: tuple[str, int], sources: list[str]) -> list[Hashed]:
-    """sha256 of each file's bytes and the dHash of its decoded image (decoded as audit decodes it)."""
-    from augcli.imageio import decode, read_bytes
-    from augcli.phash import dhash
+    """sha256 of each file's bytes and the dHash of its decoded image (phash.fingerprint, as audit hashes)."""
+    from augcli.phash import fingerprint
 
     root, max_pixels = settings
     results: list[Hashed] = []
     for rel in sources:
-        sha = ""
-        try:
-            content = read_bytes(Path(root) / rel)
-            sha = hashlib.sha256(content).hexdigest()  # kept when decoding fails: `check` still compares it
-            results.append((rel, sha, dhash(decode(content, rel, max_pixels).image), "", ""))
-        except ImageReadError as exc:
-            results.append((rel, sha, 0, exc.reason, exc.detail or str(exc)))
+        sha, image_hash, reason, message = fingerprint(root, rel, max_pixels)
+        results.append((rel, sha or "", image_hash or 0, reason, message))  # sha kept when decoding fails
     return results
 
 
