@@ -1,5 +1,7 @@
 """Timing and memory of a whole subprocess: wall time and the peak resident memory of its process tree.
 
+CPU time is the RUSAGE_CHILDREN difference around the run: user + system seconds of the process and of
+every descendant it (or they) waited for, pool and cluster workers included.
 Peak memory is the largest sum of RSS over the process and all its children, sampled every 20 ms with
 psutil (a pool's workers are alive together, so their memory adds up). Without psutil it falls back
 to getrusage(RUSAGE_CHILDREN), the peak of the single largest process.
@@ -24,11 +26,13 @@ class Run:
     seconds: float
     peak_rss_mb: float
     stdout: str
+    cpu_seconds: float  # user + system of the whole process tree (every descendant that was waited for)
 
 
 def run(command: list[str], timeout: float = 900) -> Run:
     """Run to completion; raise with its stderr if it fails."""
-    baseline = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    baseline = before.ru_maxrss
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     peak = [0.0]
@@ -37,13 +41,15 @@ def run(command: list[str], timeout: float = 900) -> Run:
     sampler.start()
     stdout, stderr = process.communicate(timeout=timeout)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     done.set()
     sampler.join()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{stderr[-2000:]}")
     if not peak[0]:  # no psutil: the largest single process (kilobytes on Linux), if it beat earlier runs
         peak[0] = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, baseline) * 1024
-    return Run(seconds, peak[0] / 2**20, stdout)
+    return Run(seconds, peak[0] / 2**20, stdout, cpu)
 
 
 def _sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,23 +29,9 @@ from benchmarks.common import list_images  # noqa: E402
 from benchmarks.detection import make_dataset  # noqa: E402
 from benchmarks.measure import ENV, median, run  # noqa: E402
 from benchmarks.recipes import write_detection_recipe, write_recipes  # noqa: E402
+from benchmarks.table import Row, render  # noqa: E402
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-
-
-@dataclass
-class Row:
-    measure: str
-    value: str
-    versus: str = ""
-    ratio: float | None = None
-    target: str = ""
-    met: bool | None = None
-
-    def cells(self) -> list[str]:
-        ratio = "" if self.ratio is None else f"{self.ratio:.2f}"
-        met = {True: "yes", False: "**no**", None: ""}[self.met]
-        return [self.measure, self.value, self.versus, ratio, self.target, met]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,13 +307,6 @@ def _augcli_command() -> list[str]:
     """The installed entry point beside this interpreter, as a user runs it."""
     script = Path(sys.executable).with_name("augcli")
     return [str(script)] if script.exists() else [sys.executable, "-m", "augcli"]
-
-
-def render(rows: list[Row]) -> str:
-    header = ["measure", "value", "compared with", "ratio", "target", "met"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def machine(args: argparse.Namespace, dataset: Path) -> str:
