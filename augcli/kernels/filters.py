@@ -10,6 +10,7 @@ import numpy as np
 
 from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha, to_dtype
 from augcli.kernels.blur import gaussian_blur
+from augcli.kernels.noise import round_into
 
 
 def box_blur(image: np.ndarray, *, size: int) -> np.ndarray:
@@ -73,10 +74,21 @@ def zoom_blur(image: np.ndarray, *, zoom: float, steps: int) -> np.ndarray:
     color, alpha = split_alpha(image)
     height, width = color.shape[:2]
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
-    total = color.astype(np.float32)
+    # Bilinear warps of BGR run ~1.8x faster as BGRA (warp_fast), so a colour image is widened once and every
+    # zoom warped and summed in BGRA. cv2.accumulate adds each zoom into the float32 total in one pass (the
+    # sums of integers are exact in float32, so the result is the same as summing astype(float32) copies).
+    wide = color.ndim == 3 and color.shape[2] == 3
+    source = cv2.cvtColor(color, cv2.COLOR_BGR2BGRA) if wide else color
+    total = source.astype(np.float32)
     for step in range(1, steps + 1):
         factor = 1.0 + zoom * step / steps
         matrix = np.array([[factor, 0, cx * (1 - factor)], [0, factor, cy * (1 - factor)]], dtype=np.float64)
-        zoomed = cv2.warpAffine(color, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        total += keep_shape(zoomed, color).astype(np.float32)
-    return merge_alpha(to_dtype(total / np.float32(steps + 1), image.dtype), alpha)
+        zoomed = cv2.warpAffine(
+            source, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        cv2.accumulate(zoomed, total)
+    total /= np.float32(steps + 1)
+    out = round_into(total, image.dtype)
+    if wide:
+        out = cv2.cvtColor(out, cv2.COLOR_BGRA2BGR)
+    return merge_alpha(keep_shape(out, color), alpha)
