@@ -6,10 +6,12 @@ Python's `hash()` is salted per process, so the source id is hashed with sha256 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 
 
+@lru_cache(maxsize=1024)  # asked once per output and once more for its row; sources repeat K times
 def stable_id(source_id: str) -> int:
     """A 64-bit integer for a source's dataset-relative path, the same on every machine."""
     digest = hashlib.sha256(source_id.encode("utf-8", "surrogateescape")).digest()

@@ -14,6 +14,7 @@ manifest records dataset-relative paths only.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,12 @@ def is_url(location: str | Path) -> bool:
 
 
 def local_path(location: str | Path) -> Path:
+    return Path(_local_text(location))
+
+
+def _local_text(location: str | Path) -> str:
     text = str(location)
-    return Path(text[len("file://") :] if text.lower().startswith("file://") else text)
+    return text[len("file://") :] if text.lower().startswith("file://") else text
 
 
 def redact(location: str | Path) -> str:
@@ -156,7 +161,7 @@ def write(root: str, rel: str, data: bytes, *, batch: bool = False) -> None:
     if not is_url(root):
         from augcli.imageio import write_atomic
 
-        write_atomic(local_path(root) / rel, data)
+        write_atomic(os.path.join(_local_text(root), rel), data)
         return
     fs, path = filesystem(join(root, rel))
     if batch:

@@ -182,10 +182,11 @@ def partner_targets(settings: Settings, load_image):
 def partner_loader(source_root: str, max_pixels: int):
     """Loads other sources of the dataset for mixing transforms, with the same read policy. Names may come
     from a manifest (replay), so they are vetted before anything is opened."""
-    real_root = None if storage.is_url(source_root) else Path(source_root).resolve()
+    remote = storage.is_url(source_root)
 
     @lru_cache(maxsize=8)
     def load(source: str):
+        real_root = None if remote else _resolved(source_root)  # only once a partner is asked for
         unsafe = not lexically_safe(source) or (
             real_root is not None and not (real_root / source).resolve().is_relative_to(real_root)
         )
@@ -194,3 +195,8 @@ def partner_loader(source_root: str, max_pixels: int):
         return decode(storage.read(source_root, source), source, max_pixels).image
 
     return load
+
+
+@lru_cache(maxsize=4)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
