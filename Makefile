@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATASET ?= ../shared/datasets/hymenoptera
 
-.PHONY: demo test lint bench sample-data docs clean
+.PHONY: demo test lint bench bench-scale sample-data docs clean
 
 $(BIN)/augcli: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ $(VENV)/.bench-installed: $(BIN)/augcli
 
 bench: $(VENV)/.bench-installed
 	NO_ALBUMENTATIONS_UPDATE=1 $(BIN)/python -m benchmarks.run --dataset $(DATASET) --readme README.md
+
+# The same table plus the scale section: 100,000 generated small images, 2 copies each (a few more minutes).
+bench-scale: $(VENV)/.bench-installed
+	NO_ALBUMENTATIONS_UPDATE=1 $(BIN)/python -m benchmarks.run --dataset $(DATASET) --readme README.md --scale 100000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -13,15 +13,17 @@ class Row:
     ratio: float | None = None
     target: str = ""
     met: bool | None = None
+    cpu_ms: float | None = None  # CPU milliseconds per output, whole process tree (workers included)
 
     def cells(self) -> list[str]:
         ratio = "" if self.ratio is None else f"{self.ratio:.2f}"
         met = {True: "yes", False: "**no**", None: ""}[self.met]
-        return [self.measure, self.value, self.versus, ratio, self.target, met]
+        cpu = "" if self.cpu_ms is None else f"{self.cpu_ms:.2f}"
+        return [self.measure, self.value, cpu, self.versus, ratio, self.target, met]
 
 
 def render(rows: list[Row]) -> str:
-    header = ["measure", "value", "compared with", "ratio", "target", "met"]
+    header = ["measure", "value", "CPU ms/output", "compared with", "ratio", "target", "met"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     return "\n".join(lines)

@@ -29,7 +29,7 @@ def test_bench_runs_and_writes_one_table(tmp_path: Path) -> None:
         "hflip,rotate",
     ]
     args += ["--augmentor-every", "1", "--memory-scale", "2", "--help-runs", "1", "--detection-repeat", "1"]
-    args += ["--output", str(output)]
+    args += ["--output", str(output), "--no-dask", "--tmp", str(tmp_path)]
     assert main([*args, "--readme", str(readme)]) == 0
     report = output.read_text(encoding="utf-8")
     measures = ("floor: decode once", "augcli identity recipe", "workers=1", "peak RSS", "augcli --help")
