@@ -24,11 +24,18 @@ INTERPOLATIONS = {
 }
 
 
+_WHITE: dict[object, float] = {}
+
+
 def max_value(dtype: np.dtype) -> float:
-    """The white level of an integer image type (255 or 65535); 1.0 for float images."""
-    if np.issubdtype(dtype, np.integer):
-        return float(np.iinfo(dtype).max)
-    return 1.0
+    """The white level of an integer image type (255 or 65535); 1.0 for float images.
+
+    Remembered per type: np.issubdtype and np.iinfo cost ~10 us a call, more than a small kernel's work."""
+    white = _WHITE.get(dtype)
+    if white is None:
+        white = float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
+        _WHITE[dtype] = white
+    return white
 
 
 def channels(image: np.ndarray) -> int:
@@ -75,8 +82,16 @@ def colour_value(colour: float | list[float], image: np.ndarray) -> tuple[float,
     are rounded and clipped into the type's range, never wrapped (the recipe already rejects values
     outside 0-255). Channel rules: `colour_levels`."""
     white = max_value(image.dtype)
-    scaled = np.asarray(colour_levels(colour, channels(image)), dtype=np.float64) * (white / 255.0)
+    scale = white / 255.0
+    levels = colour_levels(colour, channels(image))
+    if image.dtype in _INTEGER_RANGES:  # plain floats: round() is half to even like np.rint, same values
+        low, high = _INTEGER_RANGES[image.dtype]
+        return tuple(float(min(max(round(v * scale), low), high)) for v in levels)
+    scaled = np.asarray(levels, dtype=np.float64) * scale
     return tuple(float(v) for v in to_dtype(scaled, image.dtype))
+
+
+_INTEGER_RANGES = {np.dtype(np.uint8): (0, 255), np.dtype(np.uint16): (0, 65535)}
 
 
 def fill_value(fill: float | list[float], image: np.ndarray) -> tuple[float, ...]:

@@ -20,8 +20,10 @@ def erase(
     color, alpha = split_alpha(image)
     out = color.copy()
     white = max_value(image.dtype)
-    value = np.asarray(colour_value(fill, color), dtype=image.dtype)
-    value = value[0] if color.ndim == 2 else value
+    values = colour_value(fill, color)
+    # One value for every channel (black, white, grey) is set as a scalar: numpy then writes each row as one
+    # run, where assigning a per-channel array steps through every pixel (~20x slower on a large box).
+    value = image.dtype.type(values[0]) if len(set(values)) == 1 else np.asarray(values, dtype=image.dtype)
     if noise_seed is not None:
         # OpenCV's generator draws straight into the image's type (numpy drew int64 and converted, ~5x
         # slower); its state is per thread, so it is seeded from the recorded seed here, in this call.

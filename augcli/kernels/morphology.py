@@ -6,6 +6,8 @@ kept. Beyond the border OpenCV's default applies (the border never wins a minimu
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -22,7 +24,15 @@ SHAPES = {"rect": cv2.MORPH_RECT, "ellipse": cv2.MORPH_ELLIPSE, "cross": cv2.MOR
 
 def structuring_element(shape: str, size: int) -> np.ndarray:
     """The size x size structuring element (uint8, 1 inside), anchored at its centre (size // 2)."""
-    return cv2.getStructuringElement(SHAPES[shape], (size, size))
+    return _element(shape, size).copy()
+
+
+@functools.cache
+def _element(shape: str, size: int) -> np.ndarray:
+    """structuring_element, built once per shape and size; read-only, as cv2.morphologyEx only reads it."""
+    element = cv2.getStructuringElement(SHAPES[shape], (size, size))
+    element.flags.writeable = False
+    return element
 
 
 def morphology(image: np.ndarray, *, op: str, shape: str, size: int) -> np.ndarray:
@@ -30,5 +40,5 @@ def morphology(image: np.ndarray, *, op: str, shape: str, size: int) -> np.ndarr
     if size <= 1:
         return image.copy()
     color, alpha = split_alpha(image)
-    out = cv2.morphologyEx(color, OPERATIONS[op], structuring_element(shape, size))
+    out = cv2.morphologyEx(color, OPERATIONS[op], _element(shape, size))
     return merge_alpha(keep_shape(out, color), alpha)
