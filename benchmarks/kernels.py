@@ -147,7 +147,9 @@ def _peers() -> dict[str, tuple[dict[str, Any], Callable[[Any], Any]]]:
         "sun_flare": ({}, lambda A: A.RandomSunFlare(p=1)),
         "chromatic_aberration": ({}, lambda A: A.ChromaticAberration(p=1)),
         "glass_blur": ({}, lambda A: A.GlassBlur(p=1)),
-        "morphology": ({}, lambda A: A.Morphological(p=1)),
+        # Like-for-like: albumentations' default dilates with one 2x3 ellipse (its `scale` is the element's width
+        # and height, not a range); augcli's example draws squares of side 2-4, so 2-3 here.
+        "morphology": ({"size_range": [2, 3]}, lambda A: A.Morphological(p=1)),
         "spatter": ({}, lambda A: A.Spatter(p=1)),
         "safe_rotate": ({"angle_range": [-30, 30]}, lambda A: A.SafeRotate(limit=(-30, 30), p=1)),
         "piecewise_affine": ({}, lambda A: A.PiecewiseAffine(p=1)),
