@@ -20,12 +20,13 @@ from augcli import storage
 from augcli.balance import planned_counts
 from augcli.balance import warnings as balance_warnings
 from augcli.dataset import Dataset, scan
-from augcli.errors import AugcliError, ExitCode
+from augcli.errors import AugcliError, ExitCode, OutputError
 from augcli.executor import Job, default_workers, run
 from augcli.imageio import DEFAULT_MAX_PIXELS
 from augcli.manifest import header, skipped_row
 from augcli.planner import partner_lists, plan
 from augcli.recipe import load_recipe
+from augcli.resume import VERIFY_MODES
 from augcli.split import split_for_recipe
 from augcli.state import state_for
 from augcli.worker import Settings, crashed, process_chunk
@@ -79,13 +80,18 @@ def expand(
     force: bool = False,
     strict: bool = False,
     layout: str = "auto",
+    verify: str = "size",
     on_start: Callable[[int], None] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExpandResult:
     """Expand a dataset into `output` (a folder, or a URL such as s3://bucket/out), continuing an earlier
     unfinished or finished run of the same recipe there (state.py): verified work is kept, the rest is done,
-    and the committed manifest is the one an uninterrupted run would write."""
+    and the committed manifest is the one an uninterrupted run would write. `verify` says how an earlier
+    run's outputs are checked before they are kept: "size" (each file exists with its recorded size) or
+    "full" (each file re-hashed); sources are re-hashed either way (resume.py)."""
     started = time.perf_counter()
+    if verify not in VERIFY_MODES:
+        raise OutputError(f"--verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r}")
     workers = workers or default_workers()
     recipe = load_recipe(recipe_path)
     dataset = split_for_recipe(scan(dataset_root, layout), recipe, workers, max_pixels)
@@ -105,7 +111,16 @@ def expand(
         result.object_names = dataset.annotations.names if dataset.annotations is not None else []
         walk_rows = [_walk_skip_row(skipped, dataset) for skipped in dataset.skipped]
         try:
-            reused = state.prepare(recipe, dataset, items, walk_rows, force, bool(settings.partners))
+            reused = state.prepare(
+                recipe,
+                dataset,
+                items,
+                walk_rows,
+                force,
+                bool(settings.partners),
+                job_run=lambda job, chunks: run(job, chunks, workers, scheduler),
+                verify=verify,
+            )
         except OSError as exc:
             raise state.error(exc) from None
         todo = [item for item in items if item.source not in reused]

@@ -35,6 +35,7 @@ class LocalState:
     def __init__(self, output: Path) -> None:
         self.output, self.shown, self.manifest = output, output, output / MANIFEST_NAME
         self.journal: Any = None
+        self.reused: Any = None
 
     def check(self, dataset_root: Any, force: bool) -> None:
         check_output(dataset_root, self.output, force, resume=True)
@@ -44,13 +45,17 @@ class LocalState:
 
         return output_lock(self.output)
 
-    def prepare(self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool):
-        """Settle what an earlier run left in the output; record this run's plan. Returns the reusable rows."""
+    def prepare(
+        self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool, **run: Any
+    ):
+        """Settle what an earlier run left in the output (its files checked in the workers: `run` gives
+        `job_run(job, chunks)` and `verify`); record this run's plan. Returns the reused items (resume.Reused:
+        `in`, `len`, `get(source)` reads a source's rows back from disk)."""
         from augcli.resume import Journal, prepare_local
 
-        reused = prepare_local(self.output, recipe, dataset, items, walk_rows, force, mixes)
-        self.journal = Journal(self.output, reused)
-        return reused
+        self.reused = prepare_local(self.output, recipe, dataset, items, walk_rows, force, mixes, **run)
+        self.journal = Journal(self.output, self.reused)
+        return self.reused
 
     def chunks(self, todo: list[WorkItem], workers: int) -> list[list[WorkItem]]:
         return chunked(todo, balanced_size(len(todo), workers))
@@ -59,8 +64,7 @@ class LocalState:
         return ManifestWriter(self.output)
 
     def record(self, chunk: list[WorkItem], rows: list[Rows]) -> None:
-        for item, item_rows in zip(chunk, rows, strict=True):
-            self.journal.append(item.source, item_rows)
+        self.journal.append([(item.source, item_rows) for item, item_rows in zip(chunk, rows, strict=True)])
 
     def finish(self, writer: ManifestWriter) -> None:
         from augcli.resume import clear_state
@@ -72,6 +76,8 @@ class LocalState:
     def close(self) -> None:
         if self.journal is not None:
             self.journal.close()
+        if self.reused is not None:
+            self.reused.close()
 
     def error(self, exc: OSError) -> OutputError:
         return OutputError(
@@ -96,9 +102,11 @@ class RemoteState:
     def lock(self):
         return contextlib.nullcontext()  # an object store has no lock to take: README "Remote storage"
 
-    def prepare(self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool):
+    def prepare(
+        self, recipe: Any, dataset: Any, items: list[WorkItem], walk_rows: Rows, force: bool, mixes: bool, **run: Any
+    ):
         """Continue (or with --force replace) an earlier run at the output; the rows of chunks whose part
-        exists and reads back are reused."""
+        exists and reads back are reused (`run` is not needed: a part is written only for finished work)."""
         from augcli.parts import chunk_key, existing_keys, prepare_remote, read_part, stamp_of
 
         self.sha = recipe.sha256()

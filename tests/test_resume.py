@@ -271,3 +271,105 @@ def test_mixing_recipes_redo_the_classes_whose_members_changed(runner, tmp_path:
     fresh = tmp_path / "fresh"
     assert run(runner, "expand", recipe, data, "-o", fresh, "--workers", "1", "-q").exit_code == 0
     assert tree_bytes(out) == tree_bytes(fresh)
+
+
+# --- what a resume checks, and how (issue 18): sizes by default, hashes with --verify full ----------------------
+
+SMALL = "copies: 2\nseed: 3\ntransforms: [{name: hflip, p: 0.5}, {name: gaussian_noise}]\n"
+
+
+def interrupted_run(runner, tmp_path: Path, workers: int = 1) -> tuple[Path, Path, Path, dict[str, bytes]]:
+    """A run stopped by --strict at its last source (an unreadable file), leaving a journal of the other four
+    (with the sizes of their files), and an uninterrupted reference run of the four good sources."""
+    data = make_dataset(tmp_path / "data", {"a": 4})
+    recipe = write_recipe(tmp_path / "r.yaml", SMALL)
+    reference_out = tmp_path / "reference"
+    assert run(runner, "expand", recipe, data, "-o", reference_out, "--workers", workers, "-q").exit_code == 0
+    (data / "a" / "zz_unreadable.jpg").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    stopped = run(runner, "expand", recipe, data, "-o", out, "--workers", workers, "-q", "--strict")
+    assert stopped.exit_code == 1 and "--strict" in stopped.output
+    journal = read_journal(out / STATE_DIR / JOURNAL_FILE)
+    done = sorted(source for source, rows in journal.items() if rows[0]["type"] == "output")
+    assert done == [f"a/img_00{n}.jpg" for n in range(4)], "the four good sources are journaled"
+    lines = (out / STATE_DIR / JOURNAL_FILE).read_text().splitlines()
+    sizes = [json.loads(line)["bytes"] for line in lines if '"type":"output"' in line]
+    assert all(isinstance(s, int) and s > 0 for entry in sizes for s in entry), "each file's size is recorded"
+    return data, recipe, out, tree_bytes(reference_out)
+
+
+def resumed_count(output: str) -> int:
+    return int(output.split("resumed: ")[1].split()[0])
+
+
+def without_unreadable(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in tree.items() if k != "manifest.jsonl"}
+
+
+def test_a_truncated_output_is_redone_by_its_size(runner, tmp_path: Path) -> None:
+    data, recipe, out, reference = interrupted_run(runner, tmp_path)
+    damaged = out / "a" / "img_001__aug01.jpg"
+    damaged.write_bytes(reference["a/img_001__aug01.jpg"][:-100])  # same name, a shorter file
+    again = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q", "--keep-going")
+    assert again.exit_code == 0, again.output
+    assert "resumed: 3 sources already done were verified and kept; 2 processed" in again.output
+    assert without_unreadable(tree_bytes(out)) == without_unreadable(reference)
+
+
+def test_a_same_size_change_is_caught_only_by_verify_full(runner, tmp_path: Path) -> None:
+    data, recipe, out, reference = interrupted_run(runner, tmp_path)
+    tampered = out / "a" / "img_002__aug00.jpg"
+    original = reference["a/img_002__aug00.jpg"]
+    tampered.write_bytes(original[:-3] + bytes(b ^ 0xFF for b in original[-3:-2]) + original[-2:])
+    assert tampered.stat().st_size == len(original) and tampered.read_bytes() != original
+
+    sized = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q", "--keep-going", "--strict")
+    assert sized.exit_code == 1, "still stopped at the unreadable file, after checking the four others"
+    assert tampered.read_bytes() != original, "the default size check keeps a file of the recorded size"
+
+    full = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q", "--keep-going", "--verify", "full")
+    assert full.exit_code == 0, full.output
+    assert "resumed: 3 sources already done were verified and kept; 2 processed" in full.output
+    assert tampered.read_bytes() == original
+    assert without_unreadable(tree_bytes(out)) == without_unreadable(reference)
+
+
+def test_a_modified_source_is_redone_in_a_journal_and_after_a_finished_run(runner, tmp_path: Path) -> None:
+    data, recipe, out, _reference = interrupted_run(runner, tmp_path)
+    write_image(data / "a" / "img_003.jpg", textured(seed=4242))  # changed after its outputs were journaled
+    again = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q", "--keep-going")
+    assert "resumed: 3 sources already done were verified and kept; 2 processed" in again.output
+    (data / "a" / "zz_unreadable.jpg").unlink()
+    write_image(data / "a" / "img_000.jpg", textured(seed=4343))  # and after the run finished
+    last = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q")
+    assert "resumed: 3 sources already done were verified and kept; 1 processed" in last.output
+    fresh = tmp_path / "fresh"
+    assert run(runner, "expand", recipe, data, "-o", fresh, "--workers", 1, "-q").exit_code == 0
+    assert tree_bytes(out) == tree_bytes(fresh)
+
+
+def test_verification_runs_in_the_workers_through_the_runner(runner, tmp_path: Path, monkeypatch) -> None:
+    import augcli.expand as expand_module
+    from augcli.resume import verify_chunk
+
+    data, recipe, out, reference = interrupted_run(runner, tmp_path, workers=2)
+    (data / "a" / "zz_unreadable.jpg").unlink()
+    (out / "a" / "img_000__aug00.jpg").write_bytes(b"truncated")
+    real_run, jobs = expand_module.run, []
+
+    def recording_run(job, chunks, workers, scheduler=None):
+        jobs.append((job.fn, workers))
+        return real_run(job, chunks, workers, scheduler)
+
+    monkeypatch.setattr(expand_module, "run", recording_run)
+    done = run(runner, "expand", recipe, data, "-o", out, "--workers", 2, "-q")
+    assert done.exit_code == 0, done.output
+    assert (verify_chunk, 2) in jobs, "the files were checked by the runner's pool"
+    assert "resumed: 3 sources already done were verified and kept; 1 processed" in done.output
+    assert tree_bytes(out) == reference
+
+    again = run(runner, "expand", recipe, data, "-o", out, "--workers", 2, "-q", "--verify", "full")
+    assert "resumed: 4 sources already done were verified and kept; 0 processed" in again.output
+    assert tree_bytes(out) == reference
+    refused = run(runner, "expand", recipe, data, "-o", out, "--verify", "quick")
+    assert refused.exit_code != 0 and "--verify must be one of size, full" in refused.output
