@@ -28,6 +28,15 @@ from augcli.jobs import Job, ordered
 LOCAL_CLUSTER = "local-cluster"
 INSTALL_HINT = "pip install 'augcli[dask]'"
 
+# Dask settings for the clusters augcli starts itself (`--scheduler local-cluster`).
+LOCAL_CLUSTER_CONFIG = {
+    # The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536. Any MALLOC_*_ setting also turns off glibc's
+    # sliding mmap threshold, so every decoded or rendered image (more than 128 KiB) is mmapped and unmapped
+    # again, and its pages fault in afresh: measured, 9.7 ms of CPU per output against the pool's 5.4 ms;
+    # 7.6 ms without it. None leaves glibc's defaults, as the local pool's workers have them.
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
+
 
 def require_dask(scheduler: str) -> None:
     """Fail early, before anything is written, if `scheduler` cannot be used on this install."""
@@ -78,9 +87,12 @@ def _distributed():
 def _client(distributed, scheduler: str, workers: int):
     if scheduler == LOCAL_CLUSTER:
         # One thread per worker process: OpenCV is not the GIL's friend, and processes isolate crashes.
-        cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-        )
+        import dask
+
+        with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read by each nanny when it is made, here
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+            )
         with cluster, distributed.Client(cluster) as client:
             yield client
         return

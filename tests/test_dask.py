@@ -164,3 +164,20 @@ def test_help_and_local_runs_do_not_import_dask() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "--scheduler" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_local_cluster_workers_keep_glibc_malloc_defaults() -> None:
+    # The nanny's MALLOC_TRIM_THRESHOLD_ made every image buffer fault in afresh (about 1.8x the pool's CPU per
+    # output). A fresh process: a cluster started with Dask's defaults (the session fixture) leaves the
+    # setting in its parent's environment, where every later worker would inherit it.
+    pytest.importorskip("distributed")
+    code = (
+        "import os\n"
+        "from augcli.executor_dask import LOCAL_CLUSTER, _client, _distributed\n"
+        "os.environ.pop('MALLOC_TRIM_THRESHOLD_', None)\n"
+        "with _client(_distributed(), LOCAL_CLUSTER, 1) as client:\n"
+        "    found = client.run(lambda: sorted(k for k in os.environ if k.startswith('MALLOC_')))\n"
+        "print(list(found.values()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[[]]"
