@@ -313,6 +313,8 @@ def planned_files(item: WorkItem, rows: Rows, sizes: list[Any] | None) -> tuple 
     planned = ([(None, item.original_out)] if item.original_out else []) + list(item.outputs)
     if [(r.get("copy"), r.get("path")) for r in rows] != planned:
         return None
+    if [r.get("kind") for r in rows] != ["original"] * bool(item.original_out) + ["augmented"] * len(item.outputs):
+        return None
     if any(
         r.get("source") != item.source or r.get("label") != item.label or r.get("split") != item.split for r in rows
     ):
@@ -460,6 +462,8 @@ def remove_created(out: Path, paths: Iterable[str]) -> list[str]:
     left empty by that. Unsafe paths are refused, not followed. Returns the paths refused."""
     refused, folders = [], set()
     for rel in sorted(set(paths)):
+        if isinstance(rel, str) and not os.path.lexists(os.path.join(out, rel)):
+            continue  # planned but never written (most of an interrupted run's plan): nothing to check
         try:
             path = safe_output_path(out, rel)
         except ManifestError:
@@ -503,7 +507,7 @@ class Journal:
 
     def __init__(self, out: Path, reused: Reused | None = None) -> None:
         folder = state_dir(out)
-        self.out, self.path = out, folder / JOURNAL_FILE
+        self.root, self.path = str(out), folder / JOURNAL_FILE
         temp = folder / f".{JOURNAL_FILE}.tmp"
         with open(temp, "wb") as handle:
             for line in reused.journal_lines() if reused is not None else ():
@@ -525,13 +529,16 @@ class Journal:
             self._synced = time.monotonic()
 
     def _line(self, source: str, rows: Rows) -> str:
-        sizes = []
-        for row in rows:  # the size of each written file, for the stat-and-size check of a resume
-            try:
-                sizes.append(os.stat(self.out / row["path"]).st_size if row.get("type") == "output" else None)
-            except OSError:
-                sizes.append(None)
-        return dumps({"source": source, "rows": rows, "bytes": sizes}) + "\n"
+        return dumps({"source": source, "rows": rows, "bytes": [self._size(row) for row in rows]}) + "\n"
+
+    def _size(self, row: dict[str, Any]) -> int | None:
+        """The size of a file just written, for the stat-and-size check of a resume."""
+        if row.get("type") != "output":
+            return None
+        try:
+            return os.stat(os.path.join(self.root, row["path"])).st_size
+        except OSError:
+            return None
 
     def close(self) -> None:
         if self._handle is not None:
