@@ -26,7 +26,8 @@ def hflip(image: np.ndarray) -> np.ndarray:
 
 
 def vflip(image: np.ndarray) -> np.ndarray:
-    return keep_shape(cv2.flip(image, 0), image)
+    # Rows in reverse order: numpy copies each row as one block, a little faster than cv2.flip(image, 0).
+    return image[::-1].copy()
 
 
 # Quarter turns counter-clockwise (numpy's convention) as OpenCV rotate codes: same pixels, ~10x faster.

@@ -31,7 +31,7 @@ def gamma(image: np.ndarray, *, gamma: float) -> np.ndarray:
 def invert(image: np.ndarray) -> np.ndarray:
     """out = white - in (a bitwise not, for unsigned images)."""
     color, alpha = split_alpha(image)
-    return merge_alpha(keep_shape(cv2.bitwise_not(color), color), alpha)
+    return merge_alpha(np.invert(color), alpha)  # numpy's SIMD not: a little faster than cv2.bitwise_not here
 
 
 def posterize(image: np.ndarray, *, bits: int) -> np.ndarray:
