@@ -143,7 +143,13 @@ def expand(
             job = Job(process_chunk, settings, crashed, storage.get_options())
             results = run(job, chunks, workers, scheduler) if chunks else iter(())  # all verified: no pool
             fresh = _recorded(state, chunks, results)
+            copied = getattr(reused, "lines", None) if annotated is None else None  # resume.Reused.lines
             for item in items:  # dataset order, whichever items were reused
+                text = copied(item.source) if copied is not None else None
+                if text is not None:  # kept rows of the last manifest, checked against the plan: copied as they are
+                    writer.write_lines(text)
+                    _count_kept(result, item)
+                    continue
                 rows = reused.get(item.source)
                 for row in rows if rows is not None else next(fresh):
                     _record(writer, result, row, None if rows is not None else on_progress)
@@ -287,6 +293,14 @@ def _record(writer: Any, result: ExpandResult, row: dict[str, Any], progress) ->
         counts.augmented += 1
     if progress:
         progress(1)
+
+
+def _count_kept(result: ExpandResult, item: Any) -> None:
+    """Count a kept source's rows from its plan: resume.verify_chunk checked that they are exactly the planned
+    outputs (paths, copies, kinds, label, split)."""
+    counts = result.counts[(item.split, item.label)]
+    counts.originals += bool(item.original_out)
+    counts.augmented += len(item.outputs)
 
 
 def _footer(result: ExpandResult) -> dict[str, Any]:

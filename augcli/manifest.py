@@ -92,6 +92,11 @@ class ManifestWriter:
         assert self._handle is not None
         self._handle.write(dumps(record) + "\n")
 
+    def write_lines(self, text: str) -> None:
+        """Records already encoded by `dumps`, one per line (a resumed run's kept rows, copied as they are)."""
+        assert self._handle is not None
+        self._handle.write(text)
+
     def commit(self) -> Path:
         assert self._handle is not None
         self._handle.close()

@@ -555,7 +555,7 @@ class Reused:
         self.index = {item.source: i for i, item in enumerate(items)}
         self.where = bytearray(b"\xff" * len(items))  # MANIFEST, JOURNAL, or 255: no earlier entry
         self.offset = array("q", bytes(8 * len(items)))
-        self.lines = array("I", bytes(4 * len(items)))  # a manifest entry's row count
+        self.row_count = array("I", bytes(4 * len(items)))  # a manifest entry's row count
         self.kept = bytearray(len(items))
         self.count = 0
         self.matched = True  # False: the earlier run shares not one source with this one
@@ -582,6 +582,23 @@ class Reused:
     def rows(self, index: int) -> Rows:
         return self._read(index)[1]
 
+    def lines(self, source: str) -> str | None:
+        """A kept source's rows as the committed manifest holds them (verified lines, not parsed again), or
+        None when its rows are elsewhere (the journal) or not kept, or not ASCII as augcli writes them."""
+        index = self.index.get(source)
+        if index is None or not self.kept[index] or self.where[index] != MANIFEST:
+            return None
+        try:
+            text = b"".join(self._read_lines(index)).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        return text if text.endswith("\n") else None
+
+    def _read_lines(self, index: int) -> list[bytes]:
+        handle = self._files[MANIFEST]
+        handle.seek(self.offset[index])
+        return [handle.readline() for _ in range(self.row_count[index])]
+
     def _read(self, index: int) -> tuple[list[bytes], Rows]:
         """The raw lines and the rows of the entry at `index`'s recorded place."""
         handle = self._files[self.where[index]]
@@ -590,7 +607,7 @@ class Reused:
             line = handle.readline()
             entry = _entry(line)
             return [line], entry["rows"] if entry else []
-        lines = [handle.readline() for _ in range(self.lines[index])]
+        lines = self._read_lines(index)
         return lines, [json.loads(line) for line in lines]
 
     def journal_lines(self) -> Iterator[bytes]:
@@ -712,7 +729,7 @@ def settle(
             matched = True
             if reused.where[index] != 255:  # a later entry of the same source wins; the earlier one's files go
                 doomed.extend(_row_paths(reused.rows(index)))
-            reused.where[index], reused.offset[index], reused.lines[index] = where, offset, count
+            reused.where[index], reused.offset[index], reused.row_count[index] = where, offset, count
             item = items[index]
             if (item.split, item.label) in changed_classes:
                 continue
