@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from augcli.kernels import _common, color, dropout, filters, lighting, morphology
+from augcli.kernels import _common, color, dropout, filters, lighting, morphology, tone
 from augcli.transforms.base import uniform
 from tests.conftest import IMAGE_KINDS, textured
 
@@ -113,3 +113,16 @@ def test_structuring_element_is_cv2s_and_a_fresh_writable_copy() -> None:
     np.testing.assert_array_equal(
         morphology.structuring_element("ellipse", 5), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_tone_curve_table_is_the_bezier_formula(seed: int) -> None:
+    """The Horner evaluation gives the table of the Bezier formula on every 8- and 16-bit level."""
+    low_shift, high_shift = np.random.default_rng(seed).uniform(-1 / 3, 1 / 3, 2)
+    low, high = 1 / 3 + low_shift, 2 / 3 + high_shift
+    for ramp in (np.arange(256, dtype=np.uint8).reshape(16, 16), np.arange(65536, dtype=np.uint16).reshape(256, 256)):
+        white = float(np.iinfo(ramp.dtype).max)
+        t = ramp.astype(np.float64) / white
+        bezier = 3 * (1 - t) ** 2 * t * low + 3 * (1 - t) * t**2 * high + t**3
+        expected = np.clip(np.rint(bezier * white), 0, white).astype(ramp.dtype)
+        np.testing.assert_array_equal(tone.tone_curve(ramp, low_shift=low_shift, high_shift=high_shift), expected)
