@@ -17,6 +17,7 @@ import fcntl
 import os
 import pty
 import re
+import resource
 import shutil
 import struct
 import subprocess
@@ -52,6 +53,7 @@ class Measured:
     driver_peak_mb: float
     stderr_updates: list[tuple[float, str]] = field(default_factory=list)  # (seconds since start, bar text)
     stdout: str = ""
+    cpu_seconds: float = 0.0  # user + system of the whole process tree, workers included
 
 
 def make_dataset(root: Path, sources: int) -> Path:
@@ -84,6 +86,7 @@ def measure(command: list[str], timeout: float = 3600) -> Measured:
     import psutil
 
     # stderr on a pseudo-terminal: the CLI draws its bar only on a terminal (tqdm's disable=None).
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))  # 120 columns (0 draws nothing)
     start = time.perf_counter()
@@ -135,7 +138,9 @@ def measure(command: list[str], timeout: float = 3600) -> Measured:
     if process.returncode != 0:
         tail = "\n".join(text for _, text in updates[-20:])
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{stdout[-2000:]}\n{tail}")
-    return Measured(seconds, peak[0] / 2**20, updates, stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Measured(seconds, peak[0] / 2**20, updates, stdout, cpu)
 
 
 BAR = re.compile(r"(\d+)/(\d+) \[[\d:]+<[\d:?]+, +([\d.]+|\?)(s/)?")
@@ -187,7 +192,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
     rerun_big = measure(expand_command(augcli, recipe, big, big_out, workers, "-q"))
     verify = ["--verify", "full"] if _has_verify(augcli) else []
     full_big = measure(expand_command(augcli, recipe, big, big_out, workers, "-q", *verify))
-    audit_big = measure([*augcli, "audit", str(big_out), "--source", str(big)])
+    audit_big = measure([*augcli, "audit", str(big_out), "--source", str(big), "--workers", str(workers)])
     eta, updates = eta_error(run_big)
     outputs = 2 * big_n
 
@@ -197,14 +202,22 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
     def ratio(a: float, b: float) -> float:
         return a / b if b else float("nan")
 
+    def cpu(m: Measured, outputs: int) -> float:
+        return 1000 * m.cpu_seconds / outputs
+
     rows = [
-        Row(f"expand {small_n:,} sources x 2 copies: time", f"{run_small.seconds:.1f} s"),
+        Row(
+            f"expand {small_n:,} sources x 2 copies: time",
+            f"{run_small.seconds:.1f} s",
+            cpu_ms=cpu(run_small, 2 * small_n),
+        ),
         Row(
             f"expand {big_n:,} sources x 2 copies: time",
             f"{run_big.seconds:.1f} s",
             f"{small_n:,} sources",
             ratio(run_big.seconds, run_small.seconds),
             "~10 (linear)",
+            cpu_ms=cpu(run_big, outputs),
         ),
         Row(f"expand {small_n:,}: driver peak memory", mb(run_small)),
     ]
@@ -228,6 +241,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
             rerun_ratio,
             f"<= {RERUN_TARGET}",
             rerun_ratio <= RERUN_TARGET,
+            cpu_ms=cpu(rerun_big, outputs),
         )
     )
     rows.append(
@@ -236,6 +250,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
             f"{rerun_small.seconds:.1f} s",
             "the run",
             ratio(rerun_small.seconds, run_small.seconds),
+            cpu_ms=cpu(rerun_small, 2 * small_n),
         )
     )
     rerun_mem = ratio(rerun_big.driver_peak_mb, run_small.driver_peak_mb)
@@ -257,6 +272,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
             "the run",
             full_ratio,
             "< 1",
+            cpu_ms=cpu(full_big, outputs),
         )
     )
     rows.append(
@@ -273,6 +289,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
             f"{audit_big.seconds:.1f} s",
             "the run",
             ratio(audit_big.seconds, run_big.seconds),
+            cpu_ms=cpu(audit_big, outputs),
         )
     )
     rows.append(
