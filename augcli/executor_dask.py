@@ -35,6 +35,9 @@ LOCAL_CLUSTER_CONFIG = {
     # again, and its pages fault in afresh: measured, 9.7 ms of CPU per output against the pool's 5.4 ms;
     # 7.6 ms without it. None leaves glibc's defaults, as the local pool's workers have them.
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # A stack sample every 10 ms for a dashboard nobody sees (augcli starts none): half the worker's context
+    # switches.
+    "distributed.worker.profile.enabled": False,
 }
 
 
@@ -89,9 +92,16 @@ def _client(distributed, scheduler: str, workers: int):
         # One thread per worker process: OpenCV is not the GIL's friend, and processes isolate crashes.
         import dask
 
+        # No memory limit, like the local pool (the pixel budget refuses decompression bombs before decoding):
+        # no memory monitor polling each worker every 100 ms, no spilling of results that are a few rows.
         with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read by each nanny when it is made, here
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,
+                dashboard_address=None,
+                silence_logs=40,
             )
         with cluster, distributed.Client(cluster) as client:
             yield client
