@@ -73,7 +73,7 @@ def context_for(image: np.ndarray, source: str = "", label: str = "", partners: 
         height=int(image.shape[0]),
         width=int(image.shape[1]),
         channels=1 if image.ndim == 2 else int(image.shape[2]),
-        dtype=str(image.dtype),
+        dtype=image.dtype.name,  # the same text as str(dtype), without numpy's Python-level __str__
         source=source,
         label=label,
         partners=partners,
