@@ -52,6 +52,7 @@ def dask_rows(
 
 
 def _measure(command: list[str], out: Path) -> Sample:
+    shutil.rmtree(out, ignore_errors=True)  # left by an interrupted benchmark, augcli would refuse to mix runs
     result = run(command)
     outputs = sum(1 for _ in out.rglob("*.jpg"))
     shutil.rmtree(out)
