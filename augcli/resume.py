@@ -78,9 +78,10 @@ class Previous:
     manifest_other: bool = False  # a manifest of another recipe under a newer unfinished run: files only
     unfinished: bool = False  # run.json exists
 
-    def entries(self, reusable_only: bool = False) -> Iterator[tuple[int, int, str, Rows, dict[str, Any]]]:
-        """(where, offset, source, rows, extra) in the order later ones win: the manifest, then the journal."""
-        if self.manifest_rows or (self.manifest_other and not reusable_only):
+    def entries(self) -> Iterator[tuple[int, int, str, Rows, dict[str, Any]]]:
+        """(where, offset, source, rows, extra), parsed, in the order later ones win: the manifest, then the
+        journal (deleting a run, class members; `settle` reads the rows unparsed)."""
+        if self.manifest_rows or self.manifest_other:
             yield from _manifest_entries(self.out / MANIFEST_NAME)
         if self.unfinished:
             yield from _journal_entries(state_dir(self.out) / JOURNAL_FILE)
@@ -352,17 +353,14 @@ class Check:
 def verify_chunk(check: Check, entries: list[tuple]) -> list[tuple[int, int, bool]]:
     """(key, tag, verified) per entry `(key, tag, item, where, lines)`: the rows parsed and checked against
     the plan, then their files and the source on disk. Runs in a worker."""
-    from augcli import storage
-
-    out, local = Path(check.output), not storage.is_url(check.source_root)
+    out = Path(check.output)
     parents: dict[str, bool] = {}
     results = []
     for key, tag, item, where, lines in entries:
         files, sha = _planned_from_lines(item, where, lines)
         ok = files is not None and sha is not None and _verified(check, out, parents, files)
         if ok:  # the source last: its bytes must still be the ones the rows were made from
-            source = _digest(os.path.join(check.source_root, item.source)) if local else None
-            ok = (source if local else source_sha256(check.source_root, item.source)) == sha
+            ok = source_sha256(check.source_root, item.source) == sha
         results.append((key, tag, ok))
     return results
 
@@ -430,23 +428,10 @@ def source_sha256(source_root: Path | str, rel: str) -> str | None:
     from augcli import storage
 
     if not storage.is_url(source_root):
-        return file_sha256(Path(source_root) / rel)
+        return _digest(os.path.join(source_root, rel))
     try:
         return hashlib.sha256(storage.read(str(source_root), rel)).hexdigest()
     except Exception:  # noqa: BLE001  (missing or unreadable: not reusable, the source is redone)
-        return None
-
-
-def file_sha256(path: Path) -> str | None:
-    try:
-        if not path.is_file():
-            return None
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
-    except OSError:
         return None
 
 
@@ -629,14 +614,12 @@ class Reused:
         self._files.clear()
 
 
-def previous_run(
-    out: Path, recipe_sha256: str, versions: dict[str, str], sources: set[str] | None, force: bool
-) -> Previous | None:
+def previous_run(out: Path, recipe_sha256: str, versions: dict[str, str], force: bool) -> Previous | None:
     """The earlier run in `out` that this run may continue, or None (nothing there, or rebuilt with --force).
 
-    Refuses, without --force, a run of another recipe, other output-deciding library versions, or (given
-    `sources`) other sources; with --force, deletes the files that run created (and only those) so the new
-    run starts clean."""
+    Refuses, without --force, a run of another recipe or other output-deciding library versions; with
+    --force, deletes the files that run created (and only those) so the new run starts clean. (A run of
+    other sources is found, and refused alike, by `settle`.)"""
     if not out.is_dir():
         return None
     try:
@@ -651,8 +634,6 @@ def previous_run(
     if previous is None:
         return None
     why = _difference(previous, recipe_sha256, versions)
-    if why is None and sources is not None:
-        why = _other_sources(previous, sources)
     if why is None:
         return previous
     refuse_or_rebuild(out, previous, why, force)
@@ -679,15 +660,6 @@ def _difference(previous: Previous, recipe_sha256: str, versions: dict[str, str]
     if changed:
         return f"made with other library versions ({', '.join(changed)}), which may encode different bytes"
     return None
-
-
-def _other_sources(previous: Previous, sources: set[str]) -> str | None:
-    any_rows = False
-    for _w, _o, source, _rows, _e in previous.entries(reusable_only=True):
-        if source in sources:
-            return None
-        any_rows = True
-    return "of other source files" if any_rows else None
 
 
 def settle(
@@ -829,7 +801,7 @@ def prepare_local(
 ) -> Reused:
     """Settle what an earlier run left in `output`; record this run's plan. Returns the reused items."""
     versions = library_versions()
-    previous = previous_run(output, recipe.sha256(), versions, None, force)
+    previous = previous_run(output, recipe.sha256(), versions, force)
     output.mkdir(parents=True, exist_ok=True)
     if previous is None:
         reused = Reused(output, items)
