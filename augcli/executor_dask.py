@@ -38,6 +38,13 @@ LOCAL_CLUSTER_CONFIG = {
     # A stack sample every 10 ms for a dashboard nobody sees (augcli starts none): half the worker's context
     # switches.
     "distributed.worker.profile.enabled": False,
+    # Every server (the scheduler, each nanny and worker) checks its event loop every 20 ms and polls psutil
+    # every 500 ms; the driver's loop thread took about 1 CPU-s of a 8 s run. With equal chunks on one thread
+    # per worker, the scheduler's queue balances them; stealing has nothing to move. Together: 7.82 -> 7.25 ms
+    # of CPU per output (pool 5.25).
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.scheduler.work-stealing": False,
 }
 
 
