@@ -1,9 +1,14 @@
-"""Shared helpers for kernels: border modes, dtype ranges, alpha handling."""
+"""Shared helpers for kernels: border modes, dtype ranges, alpha handling, 8-bit table lookups."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+try:  # SIMD byte translation for `lut` (~4.5x cv2.LUT's scalar loop); ~1 ms to import
+    import stringzilla as _sz
+except ImportError:  # an install without it gets cv2.LUT: the same bytes, slower
+    _sz = None
 
 # Names follow numpy.pad; OpenCV's names differ (numpy "reflect" excludes the edge pixel, which is
 # OpenCV's REFLECT_101; numpy "symmetric" repeats it, which is OpenCV's REFLECT).
@@ -138,3 +143,38 @@ def single_pixel_safe(image: np.ndarray, flags: int, border: int) -> np.ndarray:
     if image.shape[1] == 1:
         image = np.concatenate([image, image], axis=1)
     return image
+
+
+def lut_is_fast(image: np.ndarray) -> bool:
+    """Whether `lut` takes its SIMD path for this image (an 8-bit lookup then beats most arithmetic)."""
+    return _sz is not None and image.dtype == np.uint8 and image.flags.c_contiguous
+
+
+def lut(image: np.ndarray, table: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Every value of an 8-bit image mapped through a uint8 table: the bytes of cv2.LUT.
+
+    `table` is (256,) for every channel or (256, C) with one column per channel of a (H, W, C) image.
+    A C-contiguous image goes through stringzilla's SIMD byte translation (~4.5x faster than cv2.LUT's
+    scalar loop on a 500x375 BGR photo; per-channel tables split, translate and merge, ~1.4x); other
+    layouts, or an install without stringzilla, take cv2.LUT. `inplace` writes into `image` itself
+    (one-table contiguous case) and is only for callers that own the array, never a kernel's input."""
+    if table.ndim == 2 and table.shape[1] == 1:
+        table = table[:, 0]
+    table = np.ascontiguousarray(table, dtype=np.uint8)
+    if image.size == 0:
+        return image if inplace else image.copy()
+    if not lut_is_fast(image):  # cv2.LUT also refuses what is not 8-bit (16-bit images keep their own path)
+        if table.ndim == 2:
+            table = table.reshape(256, 1, table.shape[1])
+        return keep_shape(cv2.LUT(image, table), image)  # cv2 drops a trailing single channel axis
+    if table.ndim == 1:
+        if inplace and image.flags.writeable:
+            _sz.translate(memoryview(image), memoryview(table), inplace=True)
+            return image
+        out = np.empty_like(image)
+        _sz.translate(memoryview(image), memoryview(table), out=memoryview(out))
+        return out
+    planes = list(cv2.split(image))  # fresh arrays: translated in place
+    for index, plane in enumerate(planes):
+        _sz.translate(memoryview(plane), memoryview(np.ascontiguousarray(table[:, index])), inplace=True)
+    return keep_shape(cv2.merge(planes), image)

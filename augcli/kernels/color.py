@@ -9,19 +9,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import colour_value, keep_shape, max_value, merge_alpha, split_alpha
+from augcli.kernels._common import colour_value, keep_shape, lut, lut_is_fast, max_value, merge_alpha, split_alpha
 
 
-def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
+def apply_lut(color: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Map every value through one table (or one per channel, shape (levels, C)).
 
-    cv2.LUT is the 8-bit fast path; 16-bit images index a 65,536-entry table with numpy."""
+    8-bit images go through `_common.lut` (cv2.LUT's bytes, by SIMD); 16-bit images index a
+    65,536-entry table with numpy."""
     if color.dtype == np.uint8:
-        table = lut.astype(np.uint8)
-        if table.ndim == 2:
-            table = np.ascontiguousarray(table.reshape(256, 1, table.shape[1]))
-        return keep_shape(cv2.LUT(color, table), color)  # cv2 drops a trailing single channel axis
-    table = lut.astype(color.dtype)
+        return lut(color, table)
+    table = table.astype(color.dtype)
     if table.ndim == 1:
         return table[color]
     out = np.empty_like(color)
@@ -30,13 +28,22 @@ def apply_lut(color: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return out
 
 
+_ALL_BYTES = np.arange(256, dtype=np.uint8).reshape(1, 256, 1)  # every 8-bit value, as a one-plane image
+
+
 def linear_8bit(color: np.ndarray, scales: list[float], offsets: list[float]) -> np.ndarray:
     """out = rint(v * scale_c + offset_c), saturated, for an 8-bit image (one scale and offset per channel).
 
     cv2.transform with a diagonal matrix computes exactly that in SIMD, ~1.6x faster than cv2.LUT (a
     scalar lookup per byte) and with the same bytes as the table on every 8-bit value; 16-bit images
-    keep their table (float32 there would be off by one on some large values)."""
+    keep their table (float32 there would be off by one on some large values). When `lut` has its SIMD
+    path, one scale and offset for every channel is a 256-entry table looked up, faster still."""
     n = 1 if color.ndim == 2 else color.shape[2]
+    if lut_is_fast(color) and len(set(scales)) == 1 and len(set(offsets)) == 1:
+        # One table for every channel: cv2.transform's own bytes for each of the 256 values (the same
+        # one-plane multiply-add as below), then a SIMD byte lookup, ~2.2x faster than the transform.
+        table = cv2.transform(_ALL_BYTES, np.array([[scales[0], offsets[0]]]))
+        return lut(color, table.reshape(256))
     if n > 1 and color.flags.c_contiguous and len(set(scales)) == 1 and len(set(offsets)) == 1:
         # Every channel alike: the image as one wide grey plane, one multiply-add per value instead of a
         # matrix product per pixel (~1.3x faster, the same bytes).
@@ -119,9 +126,9 @@ def hue_saturation_value(image: np.ndarray, *, hue_shift: float, saturation: flo
         hsv = cv2.cvtColor(color, cv2.COLOR_BGR2HSV)
         luts = _hsv_luts(hue_shift, saturation, value, np.dtype(np.uint8))
         # Only the planes that change go through a table (a hue-only shift touches a third of the values).
-        for index, (amount, lut) in enumerate(zip((hue_shift, saturation, value), luts, strict=True)):
+        for index, (amount, table) in enumerate(zip((hue_shift, saturation, value), luts, strict=True)):
             if amount != 0:
-                cv2.insertChannel(apply_lut(cv2.extractChannel(hsv, index), lut), hsv, index)
+                cv2.insertChannel(lut(cv2.extractChannel(hsv, index), table, inplace=True), hsv, index)
         return merge_alpha(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR), alpha)
     white = max_value(image.dtype)
     hsv = cv2.cvtColor(color.astype(np.float32) / white, cv2.COLOR_BGR2HSV)

@@ -1,7 +1,7 @@
 """Tone kernels: per-value curves (mostly lookup tables) and small sharpening filters.
 
 Every curve is defined on values as a fraction of white, so 8-bit and 16-bit images get the same
-look; 8-bit images go through cv2.LUT. Alpha passes through untouched.
+look; 8-bit images go through `_common.lut` (cv2.LUT's bytes). Alpha passes through untouched.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from augcli.kernels._common import keep_shape, max_value, merge_alpha, split_alpha
+from augcli.kernels._common import keep_shape, lut, lut_is_fast, max_value, merge_alpha, split_alpha
 from augcli.kernels.color import apply_lut, is_colour, levels
 
 
@@ -43,15 +43,20 @@ def posterize(image: np.ndarray, *, bits: int) -> np.ndarray:
     return merge_alpha(np.bitwise_and(color, color.dtype.type(mask)), alpha)
 
 
+_BYTE_VALUES = np.arange(256)  # int: a threshold of -1 (flip everything) compares as it should
+
+
 def solarize(image: np.ndarray, *, threshold: float) -> np.ndarray:
     """Invert the values above `threshold` (a fraction of white); 1 keeps the image."""
     if image.dtype != np.uint8:
         return _curve(image, lambda x: np.where(x > threshold, 1.0 - x, x))
-    # 8-bit: white - v is v XOR 255, so the curve is v XOR (255 where v > t else 0): two SIMD passes
-    # (threshold, xor) instead of a scalar table lookup per value. t is the last level the curve keeps,
-    # found with the same float comparison the table would make.
+    # 8-bit: white - v is v XOR 255, so the curve is v XOR (255 where v > t else 0). t is the last level
+    # the curve keeps, found with the same float comparison the table would make.
     color, alpha = split_alpha(image)
     last_kept = int(np.count_nonzero(levels(image.dtype) / 255.0 <= threshold)) - 1
+    if lut_is_fast(color):  # one SIMD byte lookup, ~1.5x faster than the two passes below
+        return merge_alpha(lut(color, np.where(last_kept < _BYTE_VALUES, 255 - _BYTE_VALUES, _BYTE_VALUES)), alpha)
+    # Otherwise two SIMD passes (threshold, xor) beat cv2.LUT's scalar lookup per value.
     _, flip = cv2.threshold(color, last_kept, 255, cv2.THRESH_BINARY)
     # Written into the mask's own buffer: a second fresh full-size array cost as much as the xor itself.
     return merge_alpha(keep_shape(cv2.bitwise_xor(color, flip, dst=flip), color), alpha)
@@ -91,14 +96,16 @@ def _planes(color: np.ndarray, by_channels: bool, op) -> np.ndarray:
 
 def _equalize_plane(plane: np.ndarray) -> np.ndarray:
     if plane.dtype == np.uint8:
+        # Not rebuilt as a table for `lut`: cv2.calcHist + the SIMD lookup measured ~10% slower than
+        # equalizeHist, whose own histogram is faster than calcHist's.
         return cv2.equalizeHist(plane)
     white = int(max_value(plane.dtype))
     cdf = np.cumsum(np.bincount(plane.ravel(), minlength=white + 1))
     low = cdf[np.flatnonzero(cdf)[0]]
     if cdf[-1] == low:  # one value only: nothing to spread
         return plane.copy()
-    lut = np.clip(np.rint((cdf - low) * white / (cdf[-1] - low)), 0, white)
-    return lut.astype(plane.dtype)[plane]
+    table = np.clip(np.rint((cdf - low) * white / (cdf[-1] - low)), 0, white)
+    return table.astype(plane.dtype)[plane]
 
 
 def equalize(image: np.ndarray, *, by_channels: bool = True) -> np.ndarray:
