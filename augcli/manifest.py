@@ -147,8 +147,9 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
 # --- rows ---------------------------------------------------------------------------------------------------
 
 
-def output_row(path: str, kind: str, item: Any, source_sha: str, decoded: Any, image: Any, sha: str) -> dict:
-    """The row of one written file (`image`: the pixels as the file holds them)."""
+def output_row(path: str, kind: str, item: Any, source_sha: str, decoded: Any, image: Any, sha: str, size: int) -> dict:
+    """The row of one written file (`image`: the pixels as the file holds them; `size`: its length in bytes,
+    what a re-run's stat-and-size check compares with)."""
     return {
         "type": "output",
         "path": path,
@@ -161,6 +162,7 @@ def output_row(path: str, kind: str, item: Any, source_sha: str, decoded: Any, i
         "seed": None,
         "transforms": [],
         "sha256": sha,
+        "bytes": size,
         "width": int(image.shape[1]),
         "height": int(image.shape[0]),
         "channels": 1 if image.ndim == 2 else int(image.shape[2]),

@@ -517,9 +517,12 @@ class Journal:
         return dumps({"source": source, "rows": rows, "bytes": [self._size(row) for row in rows]}) + "\n"
 
     def _size(self, row: dict[str, Any]) -> int | None:
-        """The size of a file just written, for the stat-and-size check of a resume."""
+        """The size of a file just written, for the stat-and-size check of a resume: the row's own, else
+        (an annotated row's label files have none) a stat."""
         if row.get("type") != "output":
             return None
+        if isinstance(row.get("bytes"), int):
+            return row["bytes"]
         try:
             return os.stat(os.path.join(self.root, row["path"])).st_size
         except OSError:

@@ -163,7 +163,9 @@ def process_item(settings: TTASettings, item: WorkItem) -> list[dict[str, Any]]:
                 steps=view.steps, applied=view.applied,
             )  # fmt: skip
             storage.write(settings.output_root, out_rel, rendered.data)
-            row = output_row(out_rel, "tta", item, source_sha, decoded, rendered.image, rendered.sha256)
+            row = output_row(
+                out_rel, "tta", item, source_sha, decoded, rendered.image, rendered.sha256, len(rendered.data)
+            )
             del row["copy"], row["seed"]
             row.update(
                 transforms=rendered.applied,

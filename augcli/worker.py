@@ -103,7 +103,9 @@ def process_item(settings: Settings, recipe: Recipe, item: WorkItem) -> Rows:
                 rows.append({**item_skipped(item, "no_targets_left", str(exc)), "copy": copy, "path": out_rel})
                 continue
             storage.write(settings.output_root, out_rel, rendered.data, batch=True)
-            row = output_row(out_rel, "augmented", item, source_sha, decoded, rendered.image, rendered.sha256)
+            row = output_row(
+                out_rel, "augmented", item, source_sha, decoded, rendered.image, rendered.sha256, len(rendered.data)
+            )
             row.update(copy=copy, seed=rendered.seed, transforms=rendered.applied, sources=rendered.sources)
             if recipe.preprocess:
                 row["preprocess"] = rendered.preprocess
@@ -123,14 +125,16 @@ def _original(settings: Settings, recipe: Recipe, item: WorkItem, data: bytes, d
     """A source kept as it is: its bytes copied, or, with `preprocess:`, re-rendered through the one renderer."""
     if not recipe.preprocess:
         storage.write(settings.output_root, item.original_out, data, batch=True)
-        row = output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha)
+        row = output_row(item.original_out, "original", item, source_sha, decoded, decoded.image, source_sha, len(data))
         return row, targets
     suffix = os.path.splitext(item.original_out)[1]
     rendered = render(
         recipe, decoded.image, source=item.source, label=item.label, copy=0, suffix=suffix, steps=[], targets=targets
     )
     storage.write(settings.output_root, item.original_out, rendered.data, batch=True)
-    row = output_row(item.original_out, "original", item, source_sha, decoded, rendered.image, rendered.sha256)
+    row = output_row(
+        item.original_out, "original", item, source_sha, decoded, rendered.image, rendered.sha256, len(rendered.data)
+    )
     row["preprocess"] = rendered.preprocess
     return row, rendered.targets
 

@@ -373,3 +373,28 @@ def test_verification_runs_in_the_workers_through_the_runner(runner, tmp_path: P
     assert tree_bytes(out) == reference
     refused = run(runner, "expand", recipe, data, "-o", out, "--verify", "quick")
     assert refused.exit_code != 0 and "--verify must be one of size, full" in refused.output
+
+
+def test_a_finished_runs_outputs_are_checked_by_the_size_its_rows_record(runner, tmp_path: Path) -> None:
+    """Output rows carry `bytes`, so re-running a finished run stats its files instead of hashing them:
+    a shorter file is redone by default, a same-size change only with --verify full."""
+    data = make_dataset(tmp_path / "data", {"a": 3})
+    recipe = write_recipe(tmp_path / "r.yaml", SMALL)
+    out = tmp_path / "out"
+    assert run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q").exit_code == 0
+    reference = tree_bytes(out)
+    rows = [r for r in read_records(out / "manifest.jsonl") if r.get("type") == "output"]
+    assert rows and all(r["bytes"] == len(reference[r["path"]]) for r in rows)
+    same_size, shorter = (out / rows[0]["path"]), (out / rows[-1]["path"])
+    original = same_size.read_bytes()
+    same_size.write_bytes(original[:-3] + bytes(b ^ 0xFF for b in original[-3:-2]) + original[-2:])
+    shorter.write_bytes(reference[rows[-1]["path"]][:-50])
+
+    sized = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q")
+    assert sized.exit_code == 0, sized.output
+    assert shorter.read_bytes() == reference[rows[-1]["path"]], "the size check redid the shorter file's source"
+    assert same_size.read_bytes() != original, "a file of the recorded size is kept by the default check"
+
+    full = run(runner, "expand", recipe, data, "-o", out, "--workers", 1, "-q", "--verify", "full")
+    assert full.exit_code == 0, full.output
+    assert tree_bytes(out) == reference
