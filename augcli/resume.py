@@ -144,41 +144,29 @@ def find_previous(out: Path) -> Previous | None:
 
 
 def _manifest_entries(path: Path) -> Iterator[tuple[int, int, str, Rows, dict[str, Any]]]:
-    """A manifest's rows grouped by source (a source's rows are consecutive), with the offset of the group."""
-    source, rows, start, offset = None, [], 0, 0
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise ManifestError(f"{path}:{number}: not valid JSON") from None
-            here, offset = offset, offset + len(line)
-            if not isinstance(record, dict):
-                raise ManifestError(f"{path}:{number}: not a manifest record")
-            if record.get("type") not in ("output", "skipped") or not isinstance(record.get("source"), str):
-                continue
-            if record["source"] != source:
-                if source is not None:
-                    yield MANIFEST, start, source, rows, {}
-                source, rows, start = record["source"], [], here
-            rows.append(record)
-    if source is not None:
-        yield MANIFEST, start, source, rows, {}
+    """A manifest's rows grouped by source (a source's rows are consecutive), parsed, with the offset of the
+    group: `_manifest_groups`, whose lines are parsed here."""
+    for start, _count, source, lines in _manifest_groups(path):
+        yield MANIFEST, start, source, [_manifest_row(path, line) for line in lines], {}
+
+
+def _manifest_row(path: Path, line: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise ManifestError(f"{path}: a row is not valid JSON: {line[:80]!r}") from None
+    if not isinstance(record, dict):
+        raise ManifestError(f"{path}: not a manifest record: {line[:80]!r}")
+    return record
 
 
 def _journal_entries(path: Path) -> Iterator[tuple[int, int, str, Rows, dict[str, Any]]]:
-    """A journal's entries. A torn last line (killed mid-write) or any unreadable line is ignored: its
-    source is simply done again."""
-    offset = 0
-    try:
-        with open(path, "rb") as handle:
-            for line in handle:
-                here, offset = offset, offset + len(line)
-                entry = _entry(line)
-                if entry is not None:
-                    yield JOURNAL, here, entry["source"], entry["rows"], entry
-    except FileNotFoundError:
-        return
+    """A journal's entries, parsed: `_journal_lines`. A torn last line (killed mid-write) or any unreadable
+    line is ignored: its source is simply done again."""
+    for offset, _source, line in _journal_lines(path):
+        entry = _entry(line)
+        if entry is not None:
+            yield JOURNAL, offset, entry["source"], entry["rows"], entry
 
 
 # A manifest row starts with its type (manifest.dumps keeps the order output_row and skipped_row give), and
