@@ -13,23 +13,13 @@ actual finish| / actual run time over the updates after the first 10% of the wor
 from __future__ import annotations
 
 import argparse
-import fcntl
-import os
-import pty
 import re
-import resource
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.measure import ENV
+from benchmarks.measure import Run, run
 from benchmarks.table import Row, render
 
 CLASSES = 10
@@ -45,15 +35,6 @@ transforms:
 MEMORY_TARGET = 1.2  # 100k run's driver peak / 10k run's
 RERUN_TARGET = 0.25  # re-run of a finished run / the run
 ETA_TARGET = 0.20
-
-
-@dataclass
-class Measured:
-    seconds: float
-    driver_peak_mb: float
-    stderr_updates: list[tuple[float, str]] = field(default_factory=list)  # (seconds since start, bar text)
-    stdout: str = ""
-    cpu_seconds: float = 0.0  # user + system of the whole process tree, workers included
 
 
 def make_dataset(root: Path, sources: int) -> Path:
@@ -81,78 +62,16 @@ def make_dataset(root: Path, sources: int) -> Path:
     return root
 
 
-def measure(command: list[str], timeout: float = 3600) -> Measured:
-    """Run to completion: wall time, the driver's peak RSS, timestamped progress-bar updates from stderr."""
-    import psutil
-
-    # stderr on a pseudo-terminal: the CLI draws its bar only on a terminal (tqdm's disable=None).
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))  # 120 columns (0 draws nothing)
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=slave, env={**ENV, "COLUMNS": "120"}, start_new_session=True
-    )
-    os.close(slave)
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        try:
-            driver = psutil.Process(process.pid)
-            while not done.is_set():
-                peak[0] = max(peak[0], driver.memory_info().rss)
-                done.wait(0.02)
-        except psutil.NoSuchProcess:
-            pass
-
-    updates: list[tuple[float, str]] = []
-
-    def read_stderr() -> None:
-        buffer = b""
-        while True:
-            try:
-                block = os.read(master, 65536)
-            except OSError:  # EIO: the process and its workers closed the terminal
-                break
-            if not block:
-                break
-            now = time.perf_counter() - start
-            buffer += block
-            *complete, buffer = re.split(rb"[\r\n]", buffer)
-            updates.extend((now, text.decode(errors="replace")) for text in complete if text.strip())
-        if buffer.strip():
-            updates.append((time.perf_counter() - start, buffer.decode(errors="replace")))
-        os.close(master)
-
-    threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
-    for thread in threads:
-        thread.start()
-    assert process.stdout is not None
-    stdout = process.stdout.read().decode(errors="replace")
-    process.wait(timeout)
-    seconds = time.perf_counter() - start
-    done.set()
-    for thread in threads:
-        thread.join()
-    if process.returncode != 0:
-        tail = "\n".join(text for _, text in updates[-20:])
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{stdout[-2000:]}\n{tail}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return Measured(seconds, peak[0] / 2**20, updates, stdout, cpu)
-
-
 BAR = re.compile(r"(\d+)/(\d+) \[[\d:]+<[\d:?]+, +([\d.]+|\?)(s/)?")
 
 
-def eta_error(run: Measured) -> tuple[float, int]:
+def eta_error(measured: Run) -> tuple[float, int]:
     """Worst |predicted finish - actual finish| / actual duration of the bar, over the bar's updates after
     the first 10% of the work, and how many updates that was. Each update's predicted finish is its arrival
     time plus the remaining work at the rate it shows (finer than its ETA, which is whole seconds); the bar
     starts when its 0% line arrives and finishes when its 100% line does."""
     parsed = []
-    for arrived, text in run.stderr_updates:
+    for arrived, text in measured.stderr_updates:
         match = BAR.search(text)
         if match is not None:
             rate = None if match[3] == "?" else float(match[3])
@@ -186,23 +105,22 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
     for out in (small_out, big_out):
         shutil.rmtree(out, ignore_errors=True)
 
-    run_small = measure(expand_command(augcli, recipe, small, small_out, workers, "-q"))
-    run_big = measure(expand_command(augcli, recipe, big, big_out, workers))  # with the bar, for the ETA
-    rerun_small = measure(expand_command(augcli, recipe, small, small_out, workers, "-q"))
-    rerun_big = measure(expand_command(augcli, recipe, big, big_out, workers, "-q"))
-    verify = ["--verify", "full"] if _has_verify(augcli) else []
-    full_big = measure(expand_command(augcli, recipe, big, big_out, workers, "-q", *verify))
-    audit_big = measure([*augcli, "audit", str(big_out), "--source", str(big), "--workers", str(workers)])
+    run_small = run(expand_command(augcli, recipe, small, small_out, workers, "-q"))
+    run_big = run(expand_command(augcli, recipe, big, big_out, workers), terminal=True)  # with the bar, for the ETA
+    rerun_small = run(expand_command(augcli, recipe, small, small_out, workers, "-q"))
+    rerun_big = run(expand_command(augcli, recipe, big, big_out, workers, "-q"))
+    full_big = run(expand_command(augcli, recipe, big, big_out, workers, "-q", "--verify", "full"))
+    audit_big = run([*augcli, "audit", str(big_out), "--source", str(big), "--workers", str(workers)])
     eta, updates = eta_error(run_big)
     outputs = 2 * big_n
 
-    def mb(m: Measured) -> str:
+    def mb(m: Run) -> str:
         return f"{m.driver_peak_mb:.0f} MB"
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else float("nan")
 
-    def cpu(m: Measured, outputs: int) -> float:
+    def cpu(m: Run, outputs: int) -> float:
         return 1000 * m.cpu_seconds / outputs
 
     rows = [
@@ -267,7 +185,7 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
     full_ratio = ratio(full_big.seconds, run_big.seconds)
     rows.append(
         Row(
-            f"re-run {big_n:,} with {' '.join(verify) or '(no --verify option)'}: time",
+            f"re-run {big_n:,} with --verify full: time",
             f"{full_big.seconds:.1f} s",
             "the run",
             full_ratio,
@@ -313,11 +231,6 @@ def scale_rows(augcli: list[str], temp: Path, workers: int, sources: int = 100_0
     return rows
 
 
-def _has_verify(augcli: list[str]) -> bool:
-    done = subprocess.run([*augcli, "expand", "--help"], capture_output=True, text=True, env=ENV)
-    return "--verify" in done.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=100_000)
@@ -325,9 +238,9 @@ def main() -> None:
     parser.add_argument("--temp", type=Path, default=None, help="a tmpfs folder is best (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     args = parser.parse_args()
-    temp = args.temp or Path(
-        tempfile.mkdtemp(prefix="augcli-scale-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    )
+    from benchmarks.run import default_tmp
+
+    temp = args.temp or Path(tempfile.mkdtemp(prefix="augcli-scale-", dir=default_tmp()))
     augcli = [sys.executable, "-m", "augcli"]
     try:
         print(render(scale_rows(augcli, temp, args.workers, args.sources)))
