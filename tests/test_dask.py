@@ -1,12 +1,21 @@
 """`augcli expand --scheduler` on a real Dask cluster, through the CLI, on real image files.
 
-One `distributed.LocalCluster` (2 worker processes, one thread each) serves the whole session; the tests
-pass its address as `--scheduler tcp://...`, as a user would with a cluster they run. Lost workers are
-real: a test-only worker plugin (`tests/dask_faults.py`) makes a worker process `os._exit` on marked files.
+One cluster serves the whole session, started as a user starts one: `dask scheduler` and `dask worker
+--nworkers 2 --nthreads 1`, each a process of its own; the tests pass its address as `--scheduler tcp://...`.
+Lost workers are real: a test-only worker plugin (`tests/dask_faults.py`) makes a worker process `os._exit` on
+marked files, and the nannies restart them.
+
+Not a `LocalCluster` inside the test process: after the crash tests, closing one at the end of the session
+sometimes waited forever on a nanny (seen once in two full runs, and in CI, which it held to its time
+limit). Processes of our own are stopped with a deadline, then killed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +24,7 @@ import pytest
 
 from augcli.cli import app
 from augcli.manifest import read_records
-from tests.conftest import make_dataset, textured, tree_bytes, write_image, write_recipe
+from tests.conftest import REPO, make_dataset, textured, tree_bytes, write_image, write_recipe
 
 RECIPE = """
 seed: 11
@@ -33,20 +42,60 @@ def crash_flags(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cluster(crash_flags):
+def cluster(crash_flags, tmp_path_factory):
     distributed = pytest.importorskip("distributed")
-    import dask
 
     from tests.dask_faults import CrashOnSource
 
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("cluster-logs")
     # A task is given up (KilledWorker) after 2 worker deaths instead of 4: the same paths, fewer restarts.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=0
-        )
-    with cluster, distributed.Client(cluster) as client:
-        client.register_plugin(CrashOnSource(str(crash_flags)))
-        yield cluster.scheduler_address
+    # PYTHONPATH: the workers unpickle the test plugin, `tests.dask_faults`.
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1", "PYTHONPATH": str(REPO)}
+    commands = {
+        "scheduler": [
+            "dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            "127.0.0.1:0",
+        ],
+        "workers": ["dask_worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "0"],
+    }
+    processes = []
+    try:
+        for name, (module, *args) in commands.items():
+            command = [sys.executable, "-m", f"distributed.cli.{module}", *args]
+            with (logs / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
+                # A session of their own: the group is stopped as one, nannies and worker processes included.
+                processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True))
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            client.register_plugin(CrashOnSource(str(crash_flags)))
+        yield address
+    finally:
+        for process in reversed(processes):  # workers first: they leave the scheduler instead of losing it
+            stop_group(process)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM (a graceful close), then SIGKILL to the whole group if it is still there after `grace`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # stragglers of the group, even after the leader exited
+    process.wait(timeout=grace)
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +230,27 @@ def test_local_cluster_workers_keep_glibc_malloc_defaults() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[[]]"
+
+
+def test_a_local_cluster_that_does_not_close_does_not_hold_the_run() -> None:
+    # A LocalCluster whose workers were restarted sometimes never finishes closing; the manifest is written
+    # after the close, so augcli gives it CLOSE_TIMEOUT and goes on. A fresh process: the hung close is faked.
+    pytest.importorskip("distributed")
+    code = (
+        "import asyncio, time\n"
+        "import distributed\n"
+        "from augcli import executor_dask\n"
+        "executor_dask.CLOSE_TIMEOUT = 2\n"
+        "real = distributed.LocalCluster._close\n"
+        "async def never(self):\n"
+        "    await asyncio.Event().wait()\n"
+        "distributed.LocalCluster._close = never\n"
+        "with executor_dask._client(distributed, executor_dask.LOCAL_CLUSTER, 1) as client:\n"
+        "    started = time.monotonic()\n"
+        "print(f'closed after {time.monotonic() - started:.1f}')\n"
+        "distributed.LocalCluster._close = real  # the exit of the process closes it for real\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    seconds = float(done.stdout.strip().splitlines()[-1].split()[-1])
+    assert 2 <= seconds < 10
+    assert "did not close within 2 s" in done.stderr
