@@ -19,6 +19,7 @@ Failures, by kind:
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from augcli.errors import ClusterError, WorkerVersionError
 from augcli.jobs import Job, ordered
 
 LOCAL_CLUSTER = "local-cluster"
+CLOSE_TIMEOUT = 30.0  # seconds; a clean close of a local cluster takes well under one
 INSTALL_HINT = "pip install 'augcli[dask]'"
 
 # Dask settings for the clusters augcli starts itself (`--scheduler local-cluster`).
@@ -110,8 +112,11 @@ def _client(distributed, scheduler: str, workers: int):
                 dashboard_address=None,
                 silence_logs=40,
             )
-        with cluster, distributed.Client(cluster) as client:
-            yield client
+        try:
+            with distributed.Client(cluster) as client:
+                yield client
+        finally:
+            _close(cluster, CLOSE_TIMEOUT)
         return
     try:
         client = distributed.Client(scheduler, timeout="20s")
@@ -123,6 +128,16 @@ def _client(distributed, scheduler: str, workers: int):
         except TimeoutError:
             raise ClusterError(f"the Dask scheduler at {scheduler} has no workers (waited 60 s)") from None
         yield client
+
+
+def _close(cluster, timeout: float) -> None:
+    """Close a cluster augcli started, without waiting forever: after workers died and were restarted, a
+    LocalCluster's close sometimes never returns (seen in about one session in ten of the crash tests), and
+    the run's manifest is written after it. Worker processes that are left end with this process."""
+    try:
+        cluster.close(timeout=timeout)
+    except TimeoutError:
+        print(f"augcli: the local Dask cluster did not close within {timeout:g} s; going on", file=sys.stderr)
 
 
 def runtime_versions() -> dict[str, str]:
