@@ -157,6 +157,8 @@ def expand(
                         annotated.add(row)
                     if strict and row["type"] == "skipped":
                         raise StrictStop(row)
+            for _ in fresh:  # ends the run here: every chunk came back (zip strict), the pool or cluster stops now
+                raise RuntimeError("the workers returned more chunks than were planned")
             for record in annotated.write(state.output) if annotated is not None else []:
                 writer.write(record)
             writer.write(_footer(result))
