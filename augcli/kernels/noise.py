@@ -50,7 +50,8 @@ def salt_and_pepper(image: np.ndarray, *, amount: float, salt_ratio: float, nois
 def round_into(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Round (half to even) and saturate float values into an 8/16-bit type in one OpenCV pass
     (the same result as _common.to_dtype, several times faster)."""
-    if dtype not in (np.uint8, np.uint16):
+    # OpenCV 5 takes an array of at most 4 values as a scalar and answers with a (4, 1) array.
+    if dtype not in (np.uint8, np.uint16) or values.size <= 4:
         return to_dtype(values, dtype)
     out = cv2.add(values, 0.0, dtype=cv2.CV_8U if dtype == np.uint8 else cv2.CV_16U)
     return keep_shape(out, values)
