@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,23 +46,15 @@ def cluster(crash_flags, tmp_path_factory):
 
     from tests.dask_faults import CrashOnSource
 
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    logs = tmp_path_factory.mktemp("cluster-logs")
+    logs = tmp_path_factory.mktemp("cluster")
+    scheduler_file = str(logs / "scheduler.json")  # the scheduler picks a free port and writes it here
     # A task is given up (KilledWorker) after 2 worker deaths instead of 4: the same paths, fewer restarts.
     # PYTHONPATH: the workers unpickle the test plugin, `tests.dask_faults`.
     env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1", "PYTHONPATH": str(REPO)}
+    file = ["--scheduler-file", scheduler_file]
     commands = {
-        "scheduler": [
-            "dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dashboard-address",
-            "127.0.0.1:0",
-        ],
-        "workers": ["dask_worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "0"],
+        "scheduler": ["dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0", *file],
+        "workers": ["dask_worker", *file, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "0"],
     }
     processes = []
     try:
@@ -72,19 +63,14 @@ def cluster(crash_flags, tmp_path_factory):
             with (logs / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
                 # A session of their own: the group is stopped as one, nannies and worker processes included.
                 processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True))
-        with distributed.Client(address, timeout="60s") as client:
+        with distributed.Client(scheduler_file=scheduler_file, timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
             client.register_plugin(CrashOnSource(str(crash_flags)))
+            address = client.scheduler.address
         yield address
     finally:
         for process in reversed(processes):  # workers first: they leave the scheduler instead of losing it
             stop_group(process)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop_group(process: subprocess.Popen, grace: float = 20) -> None:
